@@ -1,0 +1,460 @@
+"""Read a D1 admin backup as a stream: the envelope, then each table's rows as raw JSON text.
+
+The document is never held whole in memory. A small scanner walks the structure
+(top-level object, the ``tables`` object, each table's array) and hands out each row's
+own bytes unchanged, so the row reaches PostgreSQL exactly as the backup wrote it.
+Each row is also checked on its own with the strict ``json`` parser, so a syntax error
+is reported with its byte offset, table and row, and never reaches COPY.
+
+Every problem with the file raises :class:`~d1pg.errors.InputError` with one line that
+names the file, the byte offset and, inside a table, the table and row.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from d1pg.errors import InputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+CHUNK = 1 << 22
+
+_WS = re.compile(rb"[ \t\n\r]*")
+# A complete string, or one structural character. A lone quote means "string not complete yet".
+_ROW_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]"]')
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_SCALAR = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null")
+# Escapes PostgreSQL's jsonb cannot hold: \u0000, and surrogates (checked for pairing below).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_SURROGATE_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u[dD]([89abAB]|[c-fC-F])[0-9a-fA-F]{2}")
+# A run of 16+ digits outside or inside strings: a cheap hint that a table may hold integers beyond 2^53.
+LONG_NUMBER_HINT = re.compile(rb"[0-9]{16,}")
+
+MAX_DEPTH = 512
+"""Rows nested deeper than this are not staged (``unstorable_text``); PostgreSQL's own limit
+depends on its stack settings, so the loader enforces one that every server accepts."""
+
+
+@dataclass
+class Unstorable:
+    """A row PostgreSQL cannot hold as jsonb: rejected at load time with its raw JSON text."""
+
+    reason_detail: str
+    raw: str
+
+
+@dataclass
+class Envelope:
+    """The backup's top-level fields other than ``tables``."""
+
+    version: object = None
+    version_name: object = None
+    created_at: object = None
+    created_by: object = None
+    other_keys: list[str] = field(default_factory=list)
+
+
+class _Source:
+    """A binary stream that counts and hashes what it reads; gzip detected by magic bytes."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.raw = open(path, "rb")  # noqa: SIM115 - closed in close()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot open: {exc.strerror}") from None
+        self.size = path.stat().st_size
+        self.sha256 = hashlib.sha256()
+        self.compressed_read = 0
+        head = self.raw.read(2)
+        self.raw.seek(0)
+        self.gzipped = head == GZIP_MAGIC
+        self._inflate = zlib.decompressobj(wbits=31) if self.gzipped else None
+        self.eof = False
+
+    def read(self, n: int) -> bytes:
+        while True:
+            block = self.raw.read(n)
+            self.compressed_read += len(block)
+            self.sha256.update(block)
+            if self._inflate is None:
+                if not block:
+                    self.eof = True
+                return block
+            try:
+                if not block:
+                    out = self._inflate.flush()
+                    self.eof = True
+                    if not self._inflate.eof:
+                        raise InputError(f"{self.path}: the gzip stream is truncated")
+                    return out
+                out = self._inflate.decompress(block)
+                if self._inflate.eof and self._inflate.unused_data:
+                    # A second gzip member: continue with a fresh decompressor.
+                    rest = self._inflate.unused_data
+                    self._inflate = zlib.decompressobj(wbits=31)
+                    out += self._inflate.decompress(rest)
+            except zlib.error as exc:
+                raise InputError(f"{self.path}: not a valid gzip stream: {exc}") from None
+            if out:
+                return out
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class BackupReader:
+    """Walk a backup file: ``for name, rows in reader.tables(): for row in rows: ...``.
+
+    ``rows`` yields ``bytes`` (the row's raw JSON object) or :class:`Unstorable`.
+    After the walk, ``envelope``, ``sha256`` and ``size`` are complete.
+    """
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._src = _Source(self.path)
+        self.envelope = Envelope()
+        self.long_number_tables: set[str] = set()
+        self.last_keys = {}.keys()  # the keys of the last row handed out
+        self._buf = b""
+        self._pos = 0
+        self._base = 0  # offset (in the decompressed document) of _buf[0]
+
+    # -- public ---------------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        return self._src.size
+
+    @property
+    def bytes_read(self) -> int:
+        return self._src.compressed_read
+
+    @property
+    def sha256(self) -> str:
+        return self._src.sha256.hexdigest()
+
+    @property
+    def gzipped(self) -> bool:
+        return self._src.gzipped
+
+    def close(self) -> None:
+        self._src.close()
+
+    def __enter__(self) -> BackupReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def tables(self) -> Iterator[tuple[str, Iterator[bytes | Unstorable]]]:
+        """Yield ``(table name, rows)`` in file order; each ``rows`` must be consumed before the next."""
+        self._expect(b"{", "the backup must be a JSON object with a 'tables' object")
+        seen_tables = False
+        first = True
+        while True:
+            key = self._key_or_end("the backup's top-level object", first)
+            first = False
+            if key is None:
+                break
+            if key == "tables":
+                if seen_tables:
+                    self._fail("the top-level key 'tables' appears twice")
+                seen_tables = True
+                c = self._peek()
+                if c != b"{":
+                    self._fail(f"'tables' must be an object of arrays, found {self._describe(c)}")
+                self._pos += 1
+                yield from self._tables_object()
+            else:
+                self._envelope_value(key)
+        self._skip_ws()
+        if self._more():
+            self._fail("unexpected data after the end of the backup's top-level object")
+        if not seen_tables:
+            self._fail("the backup has no 'tables' object")
+
+    # -- structure --------------------------------------------------------------------------
+
+    def _tables_object(self) -> Iterator[tuple[str, Iterator[bytes | Unstorable]]]:
+        names: set[str] = set()
+        first = True
+        while True:
+            name = self._key_or_end("the 'tables' object", first)
+            first = False
+            if name is None:
+                return
+            if name in names:
+                self._fail(f"table {name!r} appears twice in 'tables'")
+            names.add(name)
+            c = self._peek()
+            if c != b"[":
+                self._fail(f"table {name!r} must be an array of row objects, found {self._describe(c)}")
+            self._pos += 1
+            rows = self._rows(name)
+            yield name, rows
+            for _ in rows:  # the caller may stop early (e.g. a skipped table): drain it
+                pass
+
+    def _rows(self, table: str) -> Iterator[bytes | Unstorable]:
+        ordinal = 0
+        self._skip_ws()
+        if self._peek() == b"]":
+            self._pos += 1
+            return
+        while True:
+            self._skip_ws()
+            c = self._peek()
+            if c != b"{":
+                self._fail(f"table {table!r}, row {ordinal}: a row must be an object, found {self._describe(c)}")
+            yield self._row(table, ordinal)
+            ordinal += 1
+            self._skip_ws()
+            c = self._peek()
+            self._pos += 1
+            if c == b"]":
+                return
+            if c != b",":
+                self._pos -= 1
+                self._fail(f"table {table!r}, after row {ordinal - 1}: expected ',' or ']', found {self._describe(c)}")
+
+    def _row(self, table: str, ordinal: int) -> bytes | Unstorable:
+        start = self._pos
+        depth = 0
+        max_depth = 0
+        scan = start
+        while True:
+            for m in _ROW_TOKEN.finditer(self._buf, scan):
+                t = m.group()
+                ch = t[:1]
+                if ch == b"{" or ch == b"[":
+                    depth += 1
+                    if depth > max_depth:
+                        max_depth = depth
+                elif ch == b"}" or ch == b"]":
+                    depth -= 1
+                    if depth == 0:
+                        end = m.end()
+                        self._pos = end
+                        return self._finish_row(table, ordinal, start, end, max_depth)
+                elif t == b'"':
+                    scan = m.start()
+                    break
+                scan = m.end()
+            else:
+                scan = len(self._buf)
+            # Need more bytes: keep the row's start in the buffer.
+            if not self._refill(keep_from=start):
+                self._pos = len(self._buf)
+                self._fail(f"table {table!r}, row {ordinal}: the file ends inside this row (truncated?)")
+            shift = start
+            start = 0
+            scan -= shift
+
+    def _finish_row(self, table: str, ordinal: int, start: int, end: int, max_depth: int) -> bytes | Unstorable:
+        row = self._buf[start:end]
+        try:
+            text = row.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self._fail_at(self._base + start + exc.start,
+                          f"table {table!r}, row {ordinal}: invalid UTF-8 ({exc.reason})")
+        if max_depth > MAX_DEPTH:
+            return Unstorable(f"nested {max_depth} levels deep (limit {MAX_DEPTH})",
+                              _ascii_excerpt(text))
+        try:
+            self.last_keys = json.loads(text).keys()
+        except json.JSONDecodeError as exc:
+            self._fail_at(self._base + start + len(text[: exc.pos].encode()),
+                          f"table {table!r}, row {ordinal}: not valid JSON ({exc.msg})")
+        except RecursionError:
+            return Unstorable(f"nested too deep (limit {MAX_DEPTH})", _ascii_excerpt(text))
+        if b"\\u" in row:
+            if _NUL_ESCAPE.search(row):
+                return Unstorable("a string holds \\u0000", text)
+            if _unpaired_surrogate(row):
+                return Unstorable("a string holds an unpaired UTF-16 surrogate", text)
+        if table not in self.long_number_tables and LONG_NUMBER_HINT.search(row):
+            self.long_number_tables.add(table)
+        return row
+
+    def _envelope_value(self, key: str) -> None:
+        self._skip_ws()
+        c = self._peek()
+        if c in (b"{", b"["):
+            self.envelope.other_keys.append(key)
+            self._skip_value()
+            return
+        value = self._scalar(f"the top-level key {key!r}")
+        target = {"version": "version", "versionName": "version_name",
+                  "createdAt": "created_at", "createdBy": "created_by"}.get(key)
+        if target:
+            setattr(self.envelope, target, value)
+        else:
+            self.envelope.other_keys.append(key)
+
+    def _skip_value(self) -> None:
+        start = self._pos
+        depth = 0
+        scan = start
+        while True:
+            for m in _ROW_TOKEN.finditer(self._buf, scan):
+                t = m.group()
+                if t in (b"{", b"["):
+                    depth += 1
+                elif t in (b"}", b"]"):
+                    depth -= 1
+                    if depth == 0:
+                        self._pos = m.end()
+                        return
+                elif t == b'"':
+                    scan = m.start()
+                    break
+                scan = m.end()
+            else:
+                scan = len(self._buf)
+            if not self._refill(keep_from=scan):
+                self._fail("the file ends inside a top-level value (truncated?)")
+            scan = 0
+
+    # -- tokens -----------------------------------------------------------------------------
+
+    def _key_or_end(self, where: str, first: bool) -> str | None:
+        """After '{' (first) or a value: a key followed by ':' (returned), or '}' (None)."""
+        self._skip_ws()
+        c = self._peek()
+        if c == b"}":
+            self._pos += 1
+            return None
+        if not first:
+            if c != b",":
+                self._fail(f"in {where}: expected ',' or '}}', found {self._describe(c)}")
+            self._pos += 1
+            self._skip_ws()
+            c = self._peek()
+        if c != b'"':
+            self._fail(f"in {where}: expected a key in double quotes, found {self._describe(c)}")
+        key = self._string(where)
+        self._skip_ws()
+        if self._peek() != b":":
+            self._fail(f"in {where}: expected ':' after the key {key!r}")
+        self._pos += 1
+        self._skip_ws()
+        return key
+
+    def _string(self, where: str) -> str:
+        while True:
+            m = _STRING.match(self._buf, self._pos)
+            if m:
+                break
+            if not self._refill(keep_from=self._pos):
+                self._fail(f"in {where}: the file ends inside a string (truncated?)")
+        raw = m.group()
+        self._pos = m.end()
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            self._fail(f"in {where}: invalid string ({exc})")
+
+    def _scalar(self, where: str) -> object:
+        c = self._peek()
+        if c == b'"':
+            return self._string(where)
+        while True:
+            m = _SCALAR.match(self._buf, self._pos)
+            if m and (m.end() < len(self._buf) or self._src.eof):
+                break
+            if not self._refill(keep_from=self._pos):
+                if m:
+                    break
+                self._fail(f"in {where}: expected a value, found {self._describe(c)}")
+        self._pos = m.end()
+        return json.loads(m.group())
+
+    def _expect(self, token: bytes, message: str) -> None:
+        self._skip_ws()
+        if self._peek() != token:
+            if self._base == 0 and self._pos == 0 and self._buf[:3] == b"\xef\xbb\xbf":
+                self._fail("the file starts with a UTF-8 byte order mark; JSON.stringify output never does")
+            self._fail(message + f", found {self._describe(self._peek())}")
+        self._pos += 1
+
+    def _skip_ws(self) -> None:
+        while True:
+            m = _WS.match(self._buf, self._pos)
+            self._pos = m.end()
+            if self._pos < len(self._buf) or not self._refill(keep_from=self._pos):
+                return
+
+    def _peek(self) -> bytes:
+        if self._pos >= len(self._buf) and not self._refill(keep_from=self._pos):
+            return b""
+        return self._buf[self._pos : self._pos + 1]
+
+    def _more(self) -> bool:
+        return self._pos < len(self._buf) or self._refill(keep_from=self._pos)
+
+    def _refill(self, keep_from: int) -> bool:
+        """Read more: drop what is before ``keep_from``; False at end of file."""
+        if self._src.eof:
+            return False
+        need = max(CHUNK, len(self._buf) - keep_from)  # grow for very long values
+        block = self._src.read(need)
+        if not block:
+            return False
+        self._base += keep_from
+        self._pos -= keep_from
+        self._buf = self._buf[keep_from:] + block
+        return True
+
+    def _describe(self, c: bytes) -> str:
+        if not c:
+            return "the end of the file (truncated?)"
+        names = {b"[": "an array", b"{": "an object", b'"': "a string", b"t": "true", b"f": "false",
+                 b"n": "null"}
+        if c in names:
+            return names[c]
+        if c in b"-0123456789":
+            return "a number"
+        return f"{c.decode('latin-1')!r}"
+
+    def _fail(self, message: str):
+        self._fail_at(self._base + self._pos, message)
+
+    def _fail_at(self, offset: int, message: str):
+        where = "decompressed byte" if self.gzipped else "byte"
+        raise InputError(f"{self.path}: {where} {offset}: {message}")
+
+
+def _unpaired_surrogate(row: bytes) -> bool:
+    """True if a \\uD800-\\uDFFF escape is not part of a high+low pair."""
+    expect_low_at = -1
+    for m in _SURROGATE_ESCAPE.finditer(row):
+        at = m.start() + len(m.group(1))
+        high = m.group(2) in b"89abAB"
+        if high:
+            if expect_low_at != -1:
+                return True
+            expect_low_at = at + 6
+        else:
+            if at != expect_low_at:
+                return True
+            expect_low_at = -1
+    return expect_low_at != -1
+
+
+def _ascii_excerpt(text: str, limit: int = 10_000) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
+def open_backup(path: Path | str) -> BackupReader:
+    return BackupReader(path)
+
+
+__all__ = ["BackupReader", "Envelope", "Unstorable", "open_backup", "GZIP_MAGIC", "gzip"]

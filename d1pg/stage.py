@@ -1,0 +1,215 @@
+"""``invoke stage``: stream the backup into one JSONB staging table per backup table.
+
+This is the only step done in Python. Each row's raw JSON text goes to PostgreSQL by
+text-format COPY, unchanged; everything else (casts, ids, references) is SQL's job.
+The whole stage is one transaction: a failed or killed stage leaves the earlier staging
+exactly as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from d1pg import report
+from d1pg.audit import audited
+from d1pg.backup import BackupReader, Unstorable
+from d1pg.config import Settings
+from d1pg.db import database_url, describe_error, locked_connection, qualified, run_script
+from d1pg.errors import DatabaseError, InputError
+from d1pg.render import PLAIN_IDENTIFIER, is_plain_identifier, render, templates_in
+
+FLUSH_BYTES = 1 << 20
+PROGRESS_EVERY = 20_000
+
+# COPY text format: a backslash is an escape; structural whitespace of the JSON text may become
+# a space (strings cannot hold raw control characters: the row passed the strict parser).
+_JSON_WHITESPACE = bytes.maketrans(b"\n\r\t", b"   ")
+
+
+@dataclass
+class StagedTable:
+    name: str
+    rows: int = 0
+    unstorable: int = 0
+    skipped_reason: str | None = None
+    columns: list[str] = field(default_factory=list)
+    long_integers: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class StageResult:
+    run_id: str
+    path: Path
+    sha256: str
+    size: int
+    seconds: float
+    tables: list[StagedTable]
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+
+def ensure_bookkeeping(conn: psycopg.Connection) -> None:
+    """Create d1pg's schemas and bookkeeping tables if missing (idempotent), and commit."""
+    for name in templates_in("staging"):
+        if Path(name).name[:2] < "10":
+            run_script(conn, render(name))
+    conn.commit()
+
+
+def stage(settings: Settings, backup: Path, *, skip_tables: tuple[str, ...] = (), progress: bool | None = None,
+          quiet: bool = False) -> StageResult:
+    """Stage ``backup`` into the database of ``settings``; return what was staged."""
+    backup = Path(backup)
+    if not backup.is_file():
+        raise InputError(f"{backup}: no such file")
+    url = database_url(settings)
+    started = time.perf_counter()
+    with BackupReader(backup) as reader, locked_connection(url) as conn:
+        ensure_bookkeeping(conn)
+        with audited(url, "stage", backup_path=str(backup), options={"skip_tables": list(skip_tables)}) as audit:
+            conn.execute("select set_config('d1pg.run_id', %s, false)", [str(audit.run_id)])
+            try:
+                tables = _load(conn, reader, set(skip_tables), progress)
+                _finish(conn, tables)
+                env = reader.envelope
+                fields = {
+                    "backup_sha256": reader.sha256,
+                    "backup_size_bytes": reader.size,
+                    "backup_created_at": _text(env.created_at),
+                    "backup_created_by": _text(env.created_by),
+                    "backup_version": _text(env.version),
+                    "backup_version_name": _text(env.version_name),
+                }
+                conn.commit()
+            except psycopg.Error as exc:
+                raise DatabaseError(f"stage failed: {describe_error(exc)}") from None
+            audit.update(**fields)
+            for t in tables:
+                audit.log("info", "staged" if not t.skipped_reason else f"skipped ({t.skipped_reason})",
+                          table=t.name, counts={"rows": t.rows, "unstorable": t.unstorable,
+                                                "long_integers": t.long_integers})
+                if t.long_integers:
+                    audit.log("warning", "integers beyond ±2^53 (JavaScript may have rounded them): "
+                              + ", ".join(f"{k}: {v}" for k, v in t.long_integers.items()), table=t.name)
+            for name in sorted(set(skip_tables) - {t.name for t in tables}):
+                audit.log("warning", f"--skip-table {name!r}: the backup has no such table")
+            for key in reader.envelope.other_keys:
+                audit.log("warning", f"top-level key {key!r} of the backup is not used")
+    result = StageResult(str(audit.run_id), backup, fields["backup_sha256"], reader.size,
+                         time.perf_counter() - started, tables)
+    if not quiet:
+        _summary(result, set(skip_tables))
+    return result
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _load(conn: psycopg.Connection, reader: BackupReader, skip: set[str], progress: bool | None) -> list[StagedTable]:
+    run_script(conn, render("staging/10_replace_staging.sql"))
+    tables: list[StagedTable] = []
+    total = 0
+    with report.byte_progress(f"staging {reader.path.name}", reader.size, progress) as update:
+        for name, rows in reader.tables():
+            table = StagedTable(name)
+            tables.append(table)
+            if name in skip:
+                table.skipped_reason = "skipped_by_name"
+                table.rows = sum(1 for _ in rows)
+            elif not is_plain_identifier(name):
+                raise InputError(
+                    f"{reader.path}: table {name[:80]!r} is not a plain identifier ({PLAIN_IDENTIFIER.pattern});"
+                    f" nothing was staged. To leave it behind, pass --skip-table with its exact name")
+            else:
+                run_script(conn, render("staging/11_staging_table.sql", table=name))
+                total = _copy_rows(conn, name, rows, table, reader, update, total)
+            _record(conn, table, len(tables) - 1)
+            update(reader.bytes_read, f"staged {name}: {table.rows:,} rows")
+            if not table.skipped_reason:
+                run_script(conn, render("staging/12_staging_table_keys.sql", table=name))
+                if name in reader.long_number_tables:
+                    run_script(conn, render("staging/13_long_integers.sql", table=name))
+    return tables
+
+
+def _copy_rows(conn, name, rows, table: StagedTable, reader: BackupReader, update, total: int) -> int:
+    columns: dict[str, None] = {}
+    previous_keys = None
+    pending: list[bytes] = []
+    size = 0
+    statement = psycopg.sql.SQL("copy {} (ord, doc, raw_text, load_reject) from stdin").format(
+        qualified("staging", name))
+    ordinal = -1
+    with conn.cursor().copy(statement) as copy:
+        for ordinal, row in enumerate(rows):
+            if type(row) is bytes:
+                line = b"%d\t%s\t\\N\t\\N\n" % (ordinal, row.replace(b"\\", b"\\\\").translate(_JSON_WHITESPACE))
+                keys = reader.last_keys
+                if keys != previous_keys:
+                    previous_keys = keys
+                    for k in keys:
+                        columns.setdefault(k, None)
+            else:
+                assert isinstance(row, Unstorable)
+                table.unstorable += 1
+                line = b"%d\t\\N\t%s\t%s\n" % (ordinal, _copy_text(row.raw), _copy_text(row.reason_detail))
+            pending.append(line)
+            size += len(line)
+            if size >= FLUSH_BYTES:
+                copy.write(b"".join(pending))
+                pending.clear()
+                size = 0
+            total += 1
+            if total % PROGRESS_EVERY == 0:
+                update(reader.bytes_read, f"staging {name}: {ordinal + 1:,} rows")
+        if pending:
+            copy.write(b"".join(pending))
+    table.rows = ordinal + 1
+    table.columns = list(columns)
+    return total
+
+
+def _copy_text(text: str) -> bytes:
+    return (text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+            .encode("utf-8", "backslashreplace"))
+
+
+def _record(conn: psycopg.Connection, table: StagedTable, position: int) -> None:
+    conn.execute(
+        "insert into migration.staged_tables"
+        " (table_name, stage_run_id, position, staged_rows, loaded_rows, unstorable_rows, skipped_reason, columns)"
+        " values (%s, current_setting('d1pg.run_id')::uuid, %s, %s, %s, %s, %s, %s)",
+        [table.name, position, table.rows, table.rows - table.unstorable if not table.skipped_reason else 0,
+         table.unstorable, table.skipped_reason, Jsonb(table.columns)],
+    )
+
+
+def _finish(conn: psycopg.Connection, tables: list[StagedTable]) -> None:
+    run_script(conn, render("staging/20_staging_views.sql"))
+    for t in tables:
+        if not t.skipped_reason:
+            value = conn.execute("select long_integers from migration.staged_tables where table_name = %s",
+                                 [t.name]).fetchone()
+            t.long_integers = value[0] if value else {}
+
+
+def _summary(result: StageResult, skip: set[str]) -> None:
+    rows = [[t.name, t.rows, t.unstorable, t.skipped_reason or ""] for t in result.tables]
+    report.show(report.table(f"Staged {result.path.name} ({result.size / 1e6:,.1f} MB)",
+                             ["table", "rows", "unstorable", "skipped"], rows, right={1, 2}))
+    rate = result.rows / result.seconds if result.seconds else 0
+    report.say(f"{result.rows:,} rows in {len(result.tables)} tables in {result.seconds:.1f} s "
+               f"({rate:,.0f} rows/s, {result.size / 1e6 / max(result.seconds, 1e-9):,.1f} MB/s); "
+               f"run {result.run_id}")
+    for t in result.tables:
+        if t.long_integers:
+            report.say(f"warning: {t.name}: integers beyond ±2^53 (JavaScript may have rounded them): "
+                       + ", ".join(f"{k} ({v})" for k, v in t.long_integers.items()))
