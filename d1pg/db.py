@@ -64,7 +64,7 @@ def stop_embedded(pgdata: Path) -> bool:
 
 def mask(url: str) -> str:
     """A connection string safe to print: any password replaced by ``***``."""
-    url = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    url = re.sub(r"(://[^:/@]*:)[^@]+@", r"\1***@", url)
     return re.sub(r"(password=)\S+", r"\1***", url)
 
 

@@ -82,3 +82,18 @@ def show(renderable) -> None:
 def fail(message: str) -> None:
     """The one line a failing task prints: to stderr, no traceback."""
     print(f"d1pg: error: {message}", file=sys.stderr)
+
+
+def run_guarded(function, *args, **kwargs):
+    """Call one step for a task: a :class:`D1pgError` becomes one line on stderr and its exit code;
+    Ctrl-C exits 130. Never a traceback for a problem the user can act on."""
+    from d1pg.errors import D1pgError
+
+    try:
+        return function(*args, **kwargs)
+    except D1pgError as exc:
+        fail(str(exc))
+        raise SystemExit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        fail("interrupted; the running transaction was rolled back")
+        raise SystemExit(130) from None

