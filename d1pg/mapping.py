@@ -26,7 +26,7 @@ Column kinds (contract §4):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 
 from d1pg.render import is_plain_identifier
@@ -41,10 +41,15 @@ SQL_TYPES = {"id": "uuid", "ref": "uuid", "text": "text", "boolean": "boolean", 
              "name_uuid": "uuid", "verified": "timestamp with time zone"}
 SOURCE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
+WORK_COLUMNS = {"ord", "source_id", "run_id", "bucket", "bucket_reason", "reject_column", "raw_value",
+                "orphan_column", "first_failure", "checked_references", "checked_keys"}
+WORK_PREFIXES = ("raw_", "final_", "error_", "missing_", "nulled_", "duplicate_key_")
+"""Column names of the transform's work tables; no target column may use them."""
+
 SKIPPED_SOURCES = {
-    "sessions": "DEC-001=A: every user signs in again",
-    "verification_tokens": "DEC-001=A: short-lived sign-in tokens, every user signs in again",
-    "db_metadata": "describes the old D1 schema",
+    "sessions": "DEC-001=A (everyone signs in again)",
+    "verification_tokens": "DEC-001=A (sign-in tokens)",
+    "db_metadata": "old D1 schema metadata",
 }
 """Backup tables left behind on purpose (core-tables.md, "Not migrated"): their rows are ``skipped``."""
 
@@ -71,7 +76,7 @@ class Column:
 
     @property
     def sql_type(self) -> str:
-        return SQL_TYPES[self.kind]
+        return "text" if self.is_key_ref else SQL_TYPES[self.kind]
 
     @property
     def is_key_ref(self) -> bool:
@@ -330,6 +335,8 @@ def validate(sources: tuple[Source, ...] = SOURCES) -> None:
             if not is_plain_identifier(name):
                 raise ValueError(f"mapping {s.name}: {name!r} is not a plain identifier")
         for c in s.columns:
+            if c.target in WORK_COLUMNS or c.target.startswith(WORK_PREFIXES):
+                raise ValueError(f"mapping {s.name}.{c.target}: the name is used by the transform's work tables")
             if c.kind not in KINDS:
                 raise ValueError(f"mapping {s.name}.{c.target}: unknown kind {c.kind!r}")
             if c.source is not None and not SOURCE_KEY.match(c.source):
@@ -377,13 +384,6 @@ def target_tables(sources: tuple[Source, ...] = SOURCES) -> list[str]:
 
 def mapped_source_names(sources: tuple[Source, ...] = SOURCES) -> set[str]:
     return {s.name for s in sources}
-
-
-@dataclass
-class Plan:
-    """What one transform does, in order: each entry is a source (converted and inserted) or the merge."""
-
-    steps: list[Source | str] = field(default_factory=list)
 
 
 def plan(sources: tuple[Source, ...] = SOURCES) -> list[Source]:

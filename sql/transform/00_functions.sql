@@ -206,6 +206,23 @@ return case
     when jsonb_typeof(v) = 'string' and v #>> '{}' ~ '^-?[0-9]+$' then (v #>> '{}')::numeric
 end;
 
+-- integer and bigint in range, NULL otherwise (the caller tells invalid_integer from out_of_range).
+create or replace function migration.to_int4(v jsonb)
+returns integer
+language sql immutable strict parallel safe
+return (
+    select case when i.n between -2147483648 and 2147483647 then i.n::integer end
+    from (select migration.to_integer(v) as n) as i
+);
+
+create or replace function migration.to_int8(v jsonb)
+returns bigint
+language sql immutable strict parallel safe
+return (
+    select case when i.n between -9223372036854775808 and 9223372036854775807 then i.n::bigint end
+    from (select migration.to_integer(v) as n) as i
+);
+
 -- A boolean: 0, 1, "0", "1", true, false.
 create or replace function migration.to_boolean(v jsonb)
 returns boolean

@@ -1,0 +1,44 @@
+"""``invoke schema``: create the Phase-1 target tables (idempotently) and remember which d1pg created."""
+
+from __future__ import annotations
+
+import psycopg
+
+from d1pg import report
+from d1pg.config import Settings
+from d1pg.db import database_url, describe_error, locked_connection, run_script
+from d1pg.errors import DatabaseError
+from d1pg.render import render, templates_in
+from d1pg.stage import ensure_bookkeeping
+
+
+def missing_tables(conn: psycopg.Connection, schema: str, tables: list[str]) -> list[str]:
+    found = {r[0] for r in conn.execute(
+        "select table_name from information_schema.tables where table_schema = %s", [schema]).fetchall()}
+    return [t for t in tables if t not in found]
+
+
+def create_schema(settings: Settings, *, quiet: bool = False) -> list[str]:
+    """Create the target schema and its tables where missing; return the tables created now."""
+    from d1pg.mapping import target_tables
+
+    url = database_url(settings)
+    schema = settings.target_schema
+    with locked_connection(url) as conn:
+        ensure_bookkeeping(conn)
+        try:
+            before = missing_tables(conn, schema, target_tables())
+            conn.execute(psycopg.sql.SQL("create schema if not exists {}").format(psycopg.sql.Identifier(schema)))
+            for template in templates_in("schema"):
+                run_script(conn, render(template, target_schema=schema))
+            created = [t for t in before if t not in missing_tables(conn, schema, target_tables())]
+            for table in created:
+                conn.execute("insert into migration.created_tables (table_schema, table_name) values (%s, %s)"
+                             " on conflict do nothing", [schema, table])
+            conn.commit()
+        except psycopg.Error as exc:
+            raise DatabaseError(f"schema: {describe_error(exc)}") from None
+    if not quiet:
+        report.say(f"schema {schema}: created {len(created)} table(s)" + (f": {', '.join(created)}" if created
+                                                                          else "; all were there already"))
+    return created

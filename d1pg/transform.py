@@ -1,0 +1,209 @@
+"""``invoke transform``: run the rendered transform SQL in one transaction, and ``invoke render``.
+
+Python only orders and renders the steps; PostgreSQL does the casting, the id map, the
+reference rewrite, orphan and reject logging, the merge and the inserts. The runner executes
+exactly the text ``invoke render`` writes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from d1pg import mapping, report
+from d1pg.audit import audited
+from d1pg.config import Settings
+from d1pg.db import connect, database_url, describe_error, locked_connection, run_script, server_version
+from d1pg.errors import DatabaseError, InputError
+from d1pg.render import bundle_header, render
+from d1pg.stage import ensure_bookkeeping
+
+
+@dataclass(frozen=True)
+class Step:
+    """One rendered SQL file of the transform, in execution order."""
+
+    template: str
+    table: str | None
+    sql: str
+
+    @property
+    def label(self) -> str:
+        stem = Path(self.template).stem.split("_", 1)[1]
+        return f"{stem} {self.table}" if self.table else stem
+
+
+@dataclass
+class Options:
+    replace: bool = False
+    accept_unmapped: bool = False
+    accept_missing: bool = False
+    merge_winner: str = "wallet"
+
+    def settings(self) -> dict[str, str]:
+        return {
+            "d1pg.replace": "on" if self.replace else "off",
+            "d1pg.accept_unmapped": "on" if self.accept_unmapped else "off",
+            "d1pg.accept_missing": "on" if self.accept_missing else "off",
+            "d1pg.merge_winner": self.merge_winner,
+        }
+
+
+def _context(settings: Settings, server_version_num: int, staged: set[str]) -> dict:
+    sources = mapping.plan()
+    expected_columns = []
+    expected_fks = []
+    for s in sources:
+        if s.target:
+            expected_columns += [(s.target, c.target, c.sql_type, c.not_null) for c in s.columns]
+            expected_fks += [(s.target, c.target, c.ref_table) for c in s.refs]
+    for target, columns in mapping.MERGE_TARGET_COLUMNS.items():
+        expected_columns += [(target, name, sql_type, not_null) for name, sql_type, not_null in columns]
+        expected_fks.append((target, "user_id", "users"))
+    return {
+        "target_schema": settings.target_schema,
+        "server_version_num": server_version_num,
+        "sources": sources,
+        "mapped_sources": sorted(mapping.mapped_source_names()),
+        "skipped_sources": mapping.SKIPPED_SOURCES,
+        "ref_sources": {s.target: s.name for s in sources if s.target},
+        "expected_columns": expected_columns,
+        "expected_fks": expected_fks,
+        "target_tables": mapping.target_tables(),
+        "staged": staged,
+    }
+
+
+def steps(settings: Settings, server_version_num: int, staged: set[str]) -> list[Step]:
+    """The transform, rendered for one server and one staging, in execution order."""
+    ctx = _context(settings, server_version_num, staged)
+    out = [Step(t, None, render(t, **ctx)) for t in (
+        "transform/00_functions.sql", "transform/01_json_function.sql", "transform/10_prologue.sql",
+        "transform/11_check_backup.sql", "transform/12_check_target.sql", "transform/13_prepare_target.sql")]
+    merge_sources = [s for s in ctx["sources"] if s.merge]
+    for source in ctx["sources"]:
+        work = f"work_{source.name}"
+        out.append(Step("transform/20_convert_source.sql", source.name,
+                        render("transform/20_convert_source.sql", source=source, work=work, **ctx)))
+        out.append(Step("transform/30_load_source.sql", source.name,
+                        render("transform/30_load_source.sql", source=source, work=work, **ctx)))
+        if source.merge and source is merge_sources[-1]:
+            out.append(Step("transform/40_merge_progress.sql", "user_progress, user_wallet",
+                            render("transform/40_merge_progress.sql", **ctx)))
+    out += [Step(t, None, render(t, **ctx)) for t in ("transform/50_skipped_tables.sql",
+                                                      "transform/60_unmapped_columns.sql")]
+    return out
+
+
+def _staged_tables(conn: psycopg.Connection) -> set[str]:
+    exists = conn.execute("select to_regclass('migration.staged_tables') is not null").fetchone()[0]
+    if not exists:
+        return set()
+    return {r[0] for r in conn.execute(
+        "select table_name from migration.staged_tables where skipped_reason is null").fetchall()}
+
+
+def write_bundle(settings: Settings, out: Path) -> list[Path]:
+    """``invoke render``: write the transform SQL for this server and staging, one file per step,
+    plus ``transform.sql`` with all of them, runnable with
+    ``psql -v ON_ERROR_STOP=1 --single-transaction -f transform.sql``."""
+    url = database_url(settings)
+    with connect(url) as conn:
+        num, version = server_version(conn)
+        staged = _staged_tables(conn)
+    rendered = steps(settings, num, staged)
+    folder = out / "transform"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.sql"):
+        old.unlink()
+    paths = []
+    whole = [bundle_header("d1pg transform: every step in order; run with "
+                           "psql -v ON_ERROR_STOP=1 --single-transaction -f transform.sql",
+                           sorted({s.template for s in rendered}), version)]
+    for i, step in enumerate(rendered, 1):
+        name = f"{i:03d}_{step.label.replace(', ', '_').replace(' ', '_')}.sql"
+        text = bundle_header(f"d1pg transform step {i}: {step.label}", [step.template], version) + "\n" + step.sql
+        (folder / name).write_text(text)
+        paths.append(folder / name)
+        whole.append(f"\n-- step {i}: {step.label} ({step.template})\n" + step.sql)
+    (out / "transform.sql").write_text("".join(whole))
+    paths.append(out / "transform.sql")
+    report.say(f"wrote {len(rendered)} steps to {folder}/ and all of them to {out / 'transform.sql'}")
+    return paths
+
+
+def transform(settings: Settings, options: Options | None = None, *, progress: bool | None = None,
+              quiet: bool = False) -> str:
+    """Run the transform in one transaction; return the run id."""
+    options = options or Options()
+    if options.merge_winner not in ("wallet", "progress"):
+        raise InputError("--merge-winner must be wallet or progress")
+    url = database_url(settings)
+    started = time.perf_counter()
+    with locked_connection(url) as conn:
+        ensure_bookkeeping(conn)
+        num, _ = server_version(conn)
+        staged = _staged_tables(conn)
+        rendered = steps(settings, num, staged)
+        stage_run = conn.execute("select stage_run_id from migration.staged_tables limit 1").fetchone()
+        conn.commit()
+        with audited(url, "transform", stage_run_id=stage_run[0] if stage_run else None,
+                     options={k: v for k, v in options.settings().items()}) as audit:
+            run_id = str(audit.run_id)
+            _execute(conn, rendered, run_id, options, audit, progress)
+            conn.commit()
+            outcomes = conn.execute(
+                "select source_table, staged, migrated, merged, skipped, orphaned, rejected, skip_reason"
+                " from migration.table_outcomes where run_id = %s", [run_id]).fetchall()
+            for row in outcomes:
+                audit.log("info", "outcome", table=row[0], counts=dict(zip(
+                    ("staged", "migrated", "merged", "skipped", "orphaned", "rejected"), row[1:7], strict=True)))
+            for warning in _warnings(conn, settings):
+                audit.log("warning", warning)
+    if not quiet:
+        _summary(outcomes, time.perf_counter() - started, run_id)
+    return run_id
+
+
+def _execute(conn, rendered: list[Step], run_id: str, options: Options, audit, progress) -> None:
+    conn.execute("select set_config('d1pg.run_id', %s, true)", [run_id])
+    for name, value in options.settings().items():
+        conn.execute("select set_config(%s, %s, true)", [name, value])
+    with report.byte_progress("transform", len(rendered), progress) as update:
+        for i, step in enumerate(rendered):
+            update(i, f"transform: {step.label}")
+            t0 = time.perf_counter()
+            try:
+                run_script(conn, step.sql)
+            except psycopg.Error as exc:
+                conn.rollback()
+                message = describe_error(exc)
+                where = f"step {step.label}"
+                if getattr(exc, "sqlstate", None) == "P0001":  # raised by the SQL's own checks
+                    raise InputError(f"transform stopped at {where}: {message}") from None
+                raise DatabaseError(f"transform failed at {where}: {message}") from None
+            audit.log("info", f"step {step.label} done in {time.perf_counter() - t0:.2f} s", table=step.table)
+        update(len(rendered))
+
+
+def _warnings(conn, settings: Settings) -> list[str]:
+    """Things a person should know that are not losses: e-mails that differ only in letter case."""
+    rows = conn.execute(
+        psycopg.sql.SQL("select lower(email), count(*) from {}.users group by lower(email) having count(*) > 1")
+        .format(psycopg.sql.Identifier(settings.target_schema))).fetchall()
+    return [f"users.email: {len(rows)} e-mail address(es) differ only in letter case"
+            " (kept as distinct users; compared exactly)"] if rows else []
+
+
+def _summary(outcomes, seconds: float, run_id: str) -> None:
+    rows = [[r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or ""] for r in outcomes]
+    total = [sum(r[i] for r in rows) for i in range(1, 7)]
+    rows.append(["total", *total, ""])
+    report.show(report.table("Transform outcome per source table",
+                             ["table", "staged", "migrated", "merged", "skipped", "orphaned", "rejected",
+                              "skip reason"], rows, right={1, 2, 3, 4, 5, 6}))
+    report.say(f"transform committed in {seconds:.1f} s ({total[0] / max(seconds, 1e-9):,.0f} staged rows/s);"
+               f" run {run_id}")

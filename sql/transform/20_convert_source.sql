@@ -1,0 +1,211 @@
+-- Convert staging.{{ source.name }} into typed rows and decide each row's bucket, in the order of
+-- contract §5: missing id, first failing column, duplicate id, orphaned reference (cascading:
+-- parents are read from the target, which holds only migrated rows), duplicate unique key.
+-- Contract: migration-contract.md §3 (ids), §4 (values, first failing column in target column
+-- order, deterministic timestamps), §5 (orphans, SET NULL references, unique keys).
+-- Requires: 00_functions, 10_prologue (transform_context), the parents' target tables filled.
+-- Result: temporary table {{ work }} (dropped at commit), one row per stored source row.
+create temporary table {{ work | ident }} on commit drop as
+with source_rows as (
+    select
+        s.ord,
+        {% for c in source.columns if c.source %}
+        s.doc -> {{ c.source | literal }} as {{ raw_of(c) }}{{ "," if not loop.last }}
+        {% endfor %}
+    {% if source.name in staged %}
+    from staging.{{ source.name | ident }} as s
+    where s.doc is not null
+    {% else %}
+    -- the backup does not hold {{ source.name }} (accepted with --accept-missing)
+    from (select null::bigint as ord, null::jsonb as doc) as s
+    where false
+    {% endif %}
+),
+
+converted as (
+    select
+        r.*,
+        migration.scalar_text(r.{{ raw_of(source.id_column) }}) as source_id,
+        {% for c in source.columns if c.source %}
+        {{ convert_value(c, 'r.' ~ raw_of(c), source.name, ref_sources) | indent(8) }} as {{ c.target | ident }}
+        {{- "," if not loop.last }}
+        {% endfor %}
+    from source_rows as r
+),
+
+completed as (
+    select
+        c.*,
+        {% for col in source.columns %}
+        {% set name = col.target | ident %}
+        {% if col.derive == 'now_default' and col.target == 'created_at' and source.columns | selectattr('target', 'equalto', 'updated_at') | selectattr('source') | list %}
+        coalesce(c.{{ name }}, c.updated_at, ctx.backup_created_at) as {{ ('final_' ~ col.target) | ident }},
+        {% elif col.derive == 'now_default' %}
+        {% if col.source %}
+        coalesce(c.{{ name }}, ctx.backup_created_at) as {{ ('final_' ~ col.target) | ident }},
+        {% else %}
+        ctx.backup_created_at as {{ ('final_' ~ col.target) | ident }},
+        {% endif %}
+        {% elif col.derive and col.derive.startswith('copy:') %}
+        c.{{ col.derive[5:] | ident }} as {{ ('final_' ~ col.target) | ident }},
+        {% elif col.derive and col.derive.startswith('utc_date:') %}
+        (c.{{ col.derive[9:] | ident }} at time zone 'UTC')::date as {{ ('final_' ~ col.target) | ident }},
+        {% elif col.kind == 'verified' %}
+        case
+            when migration.to_boolean(c.{{ raw_of(col) }}) then c.created_at
+            else c.{{ name }}
+        end as {{ ('final_' ~ col.target) | ident }},
+        {% else %}
+        c.{{ name }} as {{ ('final_' ~ col.target) | ident }},
+        {% endif %}
+        {% endfor %}
+        ctx.run_id
+    from converted as c
+    cross join transform_context as ctx
+),
+
+checked as (
+    select
+        {% for col in source.columns %}
+        {% set error = column_error(col, 'm.' ~ raw_of(col), 'm.' ~ (col.target | ident), 'm.' ~ (('final_' ~ col.target) | ident)) %}
+        {% if error %}
+        {{ error | indent(8) }} as {{ ('error_' ~ col.target) | ident }},
+        {% endif %}
+        {% endfor %}
+        m.*
+    from completed as m
+),
+
+first_failures as (
+    select
+        e.*,
+        case
+            {% for col in source.columns %}
+            {% if column_error(col, 'x', 'x', 'x') %}
+            when e.{{ ('error_' ~ col.target) | ident }} is not null
+                then array[
+                    {{ col.target | literal }},
+                    e.{{ ('error_' ~ col.target) | ident }},
+                    {{ ('e.' ~ raw_of(col) ~ " #>> '{}'") if col.source else 'null' }}
+                ]
+            {% endif %}
+            {% endfor %}
+        end as first_failure
+    from checked as e
+),
+
+deduplicated as (
+    select
+        k.*,
+        case
+            when k.first_failure is not null then k.first_failure[2]
+            when row_number() over (partition by k.first_failure is null, k.id order by k.ord) > 1 then 'duplicate_id'
+        end as bucket_reason
+    from first_failures as k
+),
+
+referenced as (
+    select
+        d.*,
+        {% for col in source.refs %}
+        {% set final = 'd.' ~ (('final_' ~ col.target) | ident) %}
+        d.bucket_reason is null and {{ final }} is not null and not exists (
+            select 1
+            from {{ target_schema | ident }}.{{ col.ref_table | ident }} as p
+            where p.{{ col.ref_column | ident }} = {{ final }}
+        ) as {{ ('missing_' ~ col.target) | ident }},
+        {% endfor %}
+        true as checked_references
+    from deduplicated as d
+),
+
+judged as (
+    select
+        f.*,
+        case
+            when f.bucket_reason is not null then null
+            {% for col in source.refs if col.on_missing == 'skip' %}
+            when f.{{ ('missing_' ~ col.target) | ident }} then {{ col.target | literal }}
+            {% endfor %}
+        end as orphan_column
+    from referenced as f
+),
+
+keyed as (
+    select
+        j.*,
+        {% for key in source.unique %}
+        j.bucket_reason is null and j.orphan_column is null
+        {% for col in key.columns %}
+        and j.{{ ('final_' ~ col) | ident }} is not null
+        {% endfor %}
+        and row_number() over (
+            partition by
+                j.bucket_reason is null and j.orphan_column is null
+                {% for col in key.columns %}
+                and j.{{ ('final_' ~ col) | ident }} is not null
+                {% endfor %},
+                {% for col in key.columns %}
+                j.{{ ('final_' ~ col) | ident }}{{ "," if not loop.last }}
+                {% endfor %}
+            order by
+                {% for col in key.order_by %}
+                j.{{ ('final_' ~ col) | ident }},
+                {% endfor %}
+                j.ord
+        ) > 1 as {{ ('duplicate_key_' ~ loop.index) | ident }},
+        {% endfor %}
+        true as checked_keys
+    from judged as j
+)
+
+select
+    g.ord,
+    g.source_id,
+    g.run_id,
+    case
+        when g.bucket_reason is not null then 'rejected'
+        when g.orphan_column is not null then 'orphaned'
+        {% for key in source.unique %}
+        when g.{{ ('duplicate_key_' ~ loop.index) | ident }} then 'rejected'
+        {% endfor %}
+        else 'migrated'
+    end as bucket,
+    case
+        when g.bucket_reason is not null then g.bucket_reason
+        {% for key in source.unique %}
+        when g.orphan_column is null and g.{{ ('duplicate_key_' ~ loop.index) | ident }} then 'duplicate_key'
+        {% endfor %}
+    end as bucket_reason,
+    case
+        when g.first_failure is not null then g.first_failure[1]
+        when g.bucket_reason = 'duplicate_id' then {{ source.id_column.target | literal }}
+        {% for key in source.unique %}
+        when g.orphan_column is null and g.{{ ('duplicate_key_' ~ loop.index) | ident }}
+            then {{ key.columns | join(', ') | literal }}
+        {% endfor %}
+    end as reject_column,
+    case
+        when g.first_failure is not null then g.first_failure[3]
+        when g.bucket_reason = 'duplicate_id' then g.source_id
+    end as raw_value,
+    g.orphan_column,
+    {% for col in source.refs %}
+    {% if col.on_missing == 'skip' %}
+    case when g.orphan_column = {{ col.target | literal }} then g.{{ raw_of(col) }} #>> '{}' end
+        as {{ ('missing_value_' ~ col.target) | ident }},
+    {% else %}
+    g.{{ ('missing_' ~ col.target) | ident }} as {{ ('nulled_' ~ col.target) | ident }},
+    g.{{ raw_of(col) }} #>> '{}' as {{ ('missing_value_' ~ col.target) | ident }},
+    {% endif %}
+    {% endfor %}
+    {% for col in source.columns %}
+    {% if col.kind == 'ref' and col.on_missing == 'null' %}
+    case
+        when not g.{{ ('missing_' ~ col.target) | ident }} then g.{{ ('final_' ~ col.target) | ident }}
+    end as {{ col.target | ident }}{{ "," if not loop.last }}
+    {% else %}
+    g.{{ ('final_' ~ col.target) | ident }} as {{ col.target | ident }}{{ "," if not loop.last }}
+    {% endif %}
+    {% endfor %}
+from keyed as g;

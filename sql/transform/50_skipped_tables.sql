@@ -1,0 +1,25 @@
+-- Every staged table no mapping reads is counted as skipped, with its reason: DEC-001=A tables,
+-- the old schema's metadata, tables skipped by name at stage, and unmapped tables the user accepted.
+-- Contract: migration-contract.md §6 (skipped: sessions and verification_tokens DEC-001=A,
+-- db_metadata, unmapped_accepted); core-tables.md "Not migrated".
+-- Requires: 11_check_backup (unmapped tables reach this step only when accepted).
+insert into migration.table_outcomes (run_id, source_table, staged, skipped, skip_reason)
+select
+    ctx.run_id,
+    t.table_name as source_table,
+    t.staged_rows as staged,
+    t.staged_rows as skipped,
+    case
+        when t.skipped_reason is not null then t.skipped_reason
+        {% for name, reason in skipped_sources.items() %}
+        when t.table_name = {{ name | literal }} then {{ reason | literal }}
+        {% endfor %}
+        else 'unmapped_accepted'
+    end as skip_reason
+from migration.staged_tables as t
+cross join transform_context as ctx
+where t.table_name not in (
+    {% for name in mapped_sources %}
+    {{ name | literal }}{{ "," if not loop.last }}
+    {% endfor %}
+) or t.skipped_reason is not null;
