@@ -55,6 +55,71 @@ def stage(c, backup, skip_table=None, database_url=None, progress=True):
                 progress=None if progress else False)
 
 
+SCHEMA_HELP = "target schema (default public, or D1PG_TARGET_SCHEMA)"
+TRANSFORM_HELP = {
+    "database_url": DB_HELP,
+    "target_schema": SCHEMA_HELP,
+    "replace": "empty the mapped target tables first (same transaction, no CASCADE)",
+    "accept_unmapped": "leave backup tables without a mapping behind (counted as skipped, unmapped_accepted)",
+    "accept_missing": "go on although the backup lacks tables the mappings read (reported as absent)",
+    "merge_winner": "which side wins a user_wallet/user_progress disagreement: wallet (default) or progress",
+    "progress": "show a progress bar when on a terminal (--no-progress to hide it)",
+}
+
+
+def _options(replace, accept_unmapped, accept_missing, merge_winner):
+    from d1pg.transform import Options
+
+    return Options(replace=replace, accept_unmapped=accept_unmapped, accept_missing=accept_missing,
+                   merge_winner=merge_winner)
+
+
+@task(help={"database_url": DB_HELP, "target_schema": SCHEMA_HELP})
+def schema(c, database_url=None, target_schema=None):
+    """Create the Phase-1 target tables where missing (idempotent); records which tables d1pg created."""
+    from d1pg.report import run_guarded
+    from d1pg.schema import create_schema
+
+    run_guarded(lambda: create_schema(_settings(database_url, target_schema)))
+
+
+@task(help=TRANSFORM_HELP)
+def transform(c, database_url=None, target_schema=None, replace=False, accept_unmapped=False,
+              accept_missing=False, merge_winner="wallet", progress=True):
+    """Convert staging into the target tables in ONE transaction: casts, id map, orphans, rejects, merge."""
+    from d1pg.report import run_guarded
+    from d1pg.transform import transform as run_transform
+
+    run_guarded(lambda: run_transform(_settings(database_url, target_schema),
+                                      _options(replace, accept_unmapped, accept_missing, merge_winner),
+                                      progress=None if progress else False))
+
+
+@task(help={"out": "folder for the rendered SQL (default: rendered)", "database_url": DB_HELP,
+            "target_schema": SCHEMA_HELP})
+def render(c, out="rendered", database_url=None, target_schema=None):
+    """Write the exact SQL transform runs, one file per step plus transform.sql, for review or psql."""
+    from d1pg.report import run_guarded
+    from d1pg.transform import write_bundle
+
+    run_guarded(lambda: write_bundle(_settings(database_url, target_schema), Path(out)))
+
+
+@task(iterable=["skip_table"], help={"backup": "path to the backup (.json or gzip)",
+                                     "skip_table": "leave this backup table behind (repeatable)", **TRANSFORM_HELP})
+def migrate(c, backup, skip_table=None, database_url=None, target_schema=None, replace=False,
+            accept_unmapped=False, accept_missing=False, merge_winner="wallet", progress=True):
+    """The main job: create the target schema if absent, stage the backup, transform it."""
+    if _help_asked(c, "migrate", backup):
+        return
+    from d1pg.migrate import migrate as run_migrate
+    from d1pg.report import run_guarded
+
+    run_guarded(lambda: run_migrate(_settings(database_url, target_schema), Path(backup),
+                                    _options(replace, accept_unmapped, accept_missing, merge_winner),
+                                    skip_tables=tuple(skip_table or ()), progress=None if progress else False))
+
+
 @task(
     name="gen-backup",
     help={

@@ -19,6 +19,8 @@ from rich.progress import (
 from rich.table import Table
 
 console = Console(stderr=False, highlight=False)
+if not console.is_terminal:
+    console = Console(stderr=False, highlight=False, width=160)
 err_console = Console(stderr=True, highlight=False)
 
 

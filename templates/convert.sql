@@ -53,15 +53,6 @@ case when migration.to_boolean({{ raw }}) is null then migration.to_timestamptz(
 {%- endif -%}
 {%- endmacro -%}
 
-{#- The value with the column's constant DEFAULT for a null or absent source value. -#}
-{%- macro convert_value(column, raw, source_table, ref_sources) -%}
-{%- if column.default is not none -%}
-coalesce({{ convert_base(column, raw, source_table, ref_sources) }}, {{ column.default | literal }})
-{%- else -%}
-{{ convert_base(column, raw, source_table, ref_sources) }}
-{%- endif -%}
-{%- endmacro -%}
-
 {#- The reason a present source value cannot be converted, or null. `value` is the converted column. -#}
 {%- macro conversion_error(column, raw, value) -%}
 {%- if column.kind == 'id' -%}

@@ -27,7 +27,7 @@ converted as (
         r.*,
         migration.scalar_text(r.{{ raw_of(source.id_column) }}) as source_id,
         {% for c in source.columns if c.source %}
-        {{ convert_value(c, 'r.' ~ raw_of(c), source.name, ref_sources) | indent(8) }} as {{ c.target | ident }}
+        {{ convert_base(c, 'r.' ~ raw_of(c), source.name, ref_sources) | indent(8) }} as {{ c.target | ident }}
         {{- "," if not loop.last }}
         {% endfor %}
     from source_rows as r
@@ -55,6 +55,8 @@ completed as (
             when migration.to_boolean(c.{{ raw_of(col) }}) then c.created_at
             else c.{{ name }}
         end as {{ ('final_' ~ col.target) | ident }},
+        {% elif col.default is not none %}
+        coalesce(c.{{ name }}, {{ col.default | literal }}) as {{ ('final_' ~ col.target) | ident }},
         {% else %}
         c.{{ name }} as {{ ('final_' ~ col.target) | ident }},
         {% endif %}

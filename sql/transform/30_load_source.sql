@@ -80,7 +80,7 @@ from {{ work | ident }} as w
 where w.bucket = 'migrated' and not migration.is_uuid_text(w.source_id)
 on conflict (table_name, old_id) do nothing;
 
-{% for col in source.columns if col.kind == 'name_uuid' %}
+{% for col in source.columns if col.kind == 'name_uuid' and source.name in staged %}
 insert into migration.id_map (table_name, old_id, new_id, run_id)
 select distinct on (s.doc ->> {{ col.source | literal }})
     {{ col.name_prefix | literal }} as table_name,
