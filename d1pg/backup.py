@@ -12,7 +12,6 @@ names the file, the byte offset and, inside a table, the table and row.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import re
@@ -226,14 +225,19 @@ class BackupReader:
                 self._fail(f"table {table!r}, after row {ordinal - 1}: expected ',' or ']', found {self._describe(c)}")
 
     def _row(self, table: str, ordinal: int) -> bytes | Unstorable:
+        start, end, max_depth = self._scan_value(f"table {table!r}, row {ordinal}: the file ends inside this row")
+        return self._finish_row(table, ordinal, start, end, max_depth)
+
+    def _scan_value(self, truncated: str) -> tuple[int, int, int]:
+        """Find the end of the object or array at the current position, reading more as needed.
+        Returns its (start, end) in the buffer and its nesting depth; the position moves past it."""
         start = self._pos
         depth = 0
         max_depth = 0
         scan = start
         while True:
             for m in _ROW_TOKEN.finditer(self._buf, scan):
-                t = m.group()
-                ch = t[:1]
+                ch = m.group()[:1]
                 if ch == b"{" or ch == b"[":
                     depth += 1
                     if depth > max_depth:
@@ -241,22 +245,20 @@ class BackupReader:
                 elif ch == b"}" or ch == b"]":
                     depth -= 1
                     if depth == 0:
-                        end = m.end()
-                        self._pos = end
-                        return self._finish_row(table, ordinal, start, end, max_depth)
-                elif t == b'"':
+                        self._pos = m.end()
+                        return start, m.end(), max_depth
+                elif m.end() - m.start() == 1:  # a lone quote: the string is not complete yet
                     scan = m.start()
                     break
                 scan = m.end()
             else:
                 scan = len(self._buf)
-            # Need more bytes: keep the row's start in the buffer.
+            # Need more bytes: keep the value's start in the buffer.
             if not self._refill(keep_from=start):
                 self._pos = len(self._buf)
-                self._fail(f"table {table!r}, row {ordinal}: the file ends inside this row (truncated?)")
-            shift = start
+                self._fail(f"{truncated} (truncated?)")
+            scan -= start
             start = 0
-            scan -= shift
 
     def _finish_row(self, table: str, ordinal: int, start: int, end: int, max_depth: int) -> bytes | Unstorable:
         row = self._buf[start:end]
@@ -300,28 +302,7 @@ class BackupReader:
             self.envelope.other_keys.append(key)
 
     def _skip_value(self) -> None:
-        start = self._pos
-        depth = 0
-        scan = start
-        while True:
-            for m in _ROW_TOKEN.finditer(self._buf, scan):
-                t = m.group()
-                if t in (b"{", b"["):
-                    depth += 1
-                elif t in (b"}", b"]"):
-                    depth -= 1
-                    if depth == 0:
-                        self._pos = m.end()
-                        return
-                elif t == b'"':
-                    scan = m.start()
-                    break
-                scan = m.end()
-            else:
-                scan = len(self._buf)
-            if not self._refill(keep_from=scan):
-                self._fail("the file ends inside a top-level value (truncated?)")
-            scan = 0
+        self._scan_value("the file ends inside a top-level value")
 
     # -- tokens -----------------------------------------------------------------------------
 
@@ -452,9 +433,3 @@ def _unpaired_surrogate(row: bytes) -> bool:
 def _ascii_excerpt(text: str, limit: int = 10_000) -> str:
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
-
-def open_backup(path: Path | str) -> BackupReader:
-    return BackupReader(path)
-
-
-__all__ = ["BackupReader", "Envelope", "Unstorable", "open_backup", "GZIP_MAGIC", "gzip"]

@@ -320,10 +320,6 @@ MERGE_TARGET_COLUMNS = {
 }
 
 
-def source_named(name: str) -> Source:
-    return next(s for s in SOURCES if s.name == name)
-
-
 def validate(sources: tuple[Source, ...] = SOURCES) -> None:
     """Refuse a mapping that would put an unchecked name into SQL or cannot be ordered."""
     targets = {s.target for s in sources if s.target} | set(MERGE_TARGETS)
