@@ -25,6 +25,9 @@ class Audit:
 
     def start(self, *, options: dict | None = None, **backup) -> None:
         _, version = server_version(self.conn)
+        unknown = set(backup) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not a column of migration.runs: {sorted(unknown)}")
         columns = ["run_id", "step", "started_at", "options", "tool_version", "server_version", *backup]
         values = [self.run_id, self.step, None, Jsonb(options or {}), __version__, version, *backup.values()]
         placeholders = ", ".join("clock_timestamp()" if c == "started_at" else "%s" for c in columns)
