@@ -42,8 +42,8 @@ SQL_TYPES = {"id": "uuid", "ref": "uuid", "text": "text", "boolean": "boolean", 
 SOURCE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 WORK_COLUMNS = {"ord", "source_id", "run_id", "bucket", "bucket_reason", "reject_column", "raw_value",
-                "orphan_column", "first_failure", "checked_references", "checked_keys"}
-WORK_PREFIXES = ("raw_", "final_", "error_", "missing_", "nulled_", "duplicate_key_")
+                "orphan_column", "first_failure", "checked_references", "checked_eligibility", "checked_keys"}
+WORK_PREFIXES = ("raw_", "final_", "error_", "missing_", "nulled_", "key_eligible_", "duplicate_key_")
 """Column names of the transform's work tables; no target column may use them."""
 
 SKIPPED_SOURCES = {

@@ -7,6 +7,7 @@ exactly the text ``invoke render`` writes.
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import psycopg
 from d1pg import mapping, report
 from d1pg.audit import audited
 from d1pg.config import Settings
+from d1pg.config import settings as default_settings
 from d1pg.db import connect, database_url, describe_error, locked_connection, run_script, server_version
 from d1pg.errors import DatabaseError, InputError
 from d1pg.render import bundle_header, render
@@ -106,14 +108,21 @@ def _staged_tables(conn: psycopg.Connection) -> set[str]:
         "select table_name from migration.staged_tables where skipped_reason is null").fetchall()}
 
 
-def write_bundle(settings: Settings, out: Path) -> list[Path]:
+def write_bundle(settings: Settings, out: Path, *, offline_version: int | None = None,
+                 quiet: bool = False) -> list[Path]:
     """``invoke render``: write the transform SQL for this server and staging, one file per step,
     plus ``transform.sql`` with all of them, runnable with
-    ``psql -v ON_ERROR_STOP=1 --single-transaction -f transform.sql``."""
-    url = database_url(settings)
-    with connect(url) as conn:
-        num, version = server_version(conn)
-        staged = _staged_tables(conn)
+    ``psql -v ON_ERROR_STOP=1 --single-transaction -f transform.sql``.
+
+    With ``offline_version`` (a server_version_num) no database is asked: every mapped source
+    counts as staged. That is how ``invoke lint`` checks the SQL as it will run."""
+    if offline_version is None:
+        with connect(database_url(settings)) as conn:
+            num, version = server_version(conn)
+            staged = _staged_tables(conn)
+    else:
+        num, staged = offline_version, mapping.mapped_source_names()
+        version = f"{num // 10000} (rendered offline)"
     rendered = steps(settings, num, staged)
     folder = out / "transform"
     folder.mkdir(parents=True, exist_ok=True)
@@ -131,8 +140,24 @@ def write_bundle(settings: Settings, out: Path) -> list[Path]:
         whole.append(f"\n-- step {i}: {step.label} ({step.template})\n" + step.sql)
     (out / "transform.sql").write_text("".join(whole))
     paths.append(out / "transform.sql")
-    report.say(f"wrote {len(rendered)} steps to {folder}/ and all of them to {out / 'transform.sql'}")
+    if not quiet:
+        report.say(f"wrote {len(rendered)} steps to {folder}/ and all of them to {out / 'transform.sql'}")
     return paths
+
+
+def render_for_lint(out: Path) -> list[Path]:
+    """Render the transform offline for PostgreSQL 18 and 15 under ``out``; return what to lint:
+    every step for 18, and for 15 the steps whose text differs."""
+    shutil.rmtree(out, ignore_errors=True)
+    newest = write_bundle(default_settings(), out / "pg18", offline_version=180000, quiet=True)[:-1]
+    oldest = write_bundle(default_settings(), out / "pg15", offline_version=150000, quiet=True)[:-1]
+    return newest + [old for new, old in zip(newest, oldest, strict=True)
+                     if _body(new.read_text()) != _body(old.read_text())]
+
+
+def _body(text: str) -> str:
+    """A rendered step without its header (which names the version and the time)."""
+    return text.split("\n\n", 1)[1]
 
 
 def transform(settings: Settings, options: Options | None = None, *, progress: bool | None = None,

@@ -6,8 +6,8 @@
 {{ ('raw_' ~ column.target) | ident }}
 {%- endmacro -%}
 
-{%- macro is_absent(raw) -%}
-({{ raw }} is null or {{ raw }} = 'null'::jsonb)
+{%- macro is_present(raw) -%}
+{{ raw }} <> 'null'::jsonb
 {%- endmacro -%}
 
 {%- macro is_structured(raw) -%}
@@ -23,8 +23,11 @@ migration.to_id({{ raw }}, {{ ref_sources[column.ref_table] | literal }})
 nullif(migration.scalar_text({{ raw }}), '')
 {%- elif column.kind == 'text' and column.value_map -%}
 case migration.scalar_text({{ raw }})
-{%- for old, new in column.value_map.items() %} when {{ old | literal }} then {{ new | literal }}{% endfor %}
- else migration.scalar_text({{ raw }}) end
+{% for old, new in column.value_map.items() %}
+    when {{ old | literal }} then {{ new | literal }}
+{% endfor %}
+    else migration.scalar_text({{ raw }})
+end
 {%- elif column.kind == 'text' -%}
 migration.scalar_text({{ raw }})
 {%- elif column.kind == 'boolean' -%}
@@ -39,74 +42,96 @@ migration.to_timestamptz({{ raw }})
 migration.to_date({{ raw }})
 {%- elif column.kind == 'json' -%}
 case
-    when jsonb_typeof({{ raw }}) = 'string' then migration.to_jsonb_text(nullif({{ raw }} #>> '{}', ''))
+    when jsonb_typeof({{ raw }}) = 'string'
+        then migration.to_jsonb_text(nullif({{ raw }} #>> '{}', ''))
     when jsonb_typeof({{ raw }}) <> 'null' then {{ raw }}
 end
 {%- elif column.kind == 'name_uuid' -%}
 case
-    when migration.is_uuid_text(migration.scalar_text({{ raw }})) then lower(migration.scalar_text({{ raw }}))::uuid
+    when migration.is_uuid_text(migration.scalar_text({{ raw }}))
+        then lower(migration.scalar_text({{ raw }}))::uuid
     when migration.scalar_text({{ raw }}) <> ''
         then migration.name_uuid({{ (column.name_prefix ~ ':') | literal }} || migration.scalar_text({{ raw }}))
 end
 {%- elif column.kind == 'verified' -%}
-case when migration.to_boolean({{ raw }}) is null then migration.to_timestamptz({{ raw }}) end
+case
+    when migration.to_boolean({{ raw }}) is null then migration.to_timestamptz({{ raw }})
+end
 {%- endif -%}
 {%- endmacro -%}
 
-{#- The reason a present source value cannot be converted, or null. `value` is the converted column. -#}
+{#- The reason a present source value cannot be converted, or null. `value` is the converted column.
+    An absent key and JSON null are both "no value" (§4); `is_present` is null for an absent key,
+    which a WHEN treats as false. -#}
 {%- macro conversion_error(column, raw, value) -%}
-{%- if column.kind == 'id' -%}
-case when {{ value }} is null then case when {{ is_structured(raw) }} then 'invalid_id' else 'missing_id' end end
-{%- elif column.kind == 'ref' and not column.is_key_ref or column.kind == 'name_uuid' -%}
-case when {{ is_structured(raw) }} then 'invalid_id' end
-{%- elif column.kind in ('text', 'ref') -%}
+{% if column.kind == 'id' %}
+case
+    when {{ value }} is null and {{ is_structured(raw) }} then 'invalid_id'
+    when {{ value }} is null then 'missing_id'
+end
+{% elif column.kind == 'ref' and not column.is_key_ref or column.kind == 'name_uuid' %}
+case
+    when {{ is_structured(raw) }} then 'invalid_id'
+end
+{% elif column.kind in ('text', 'ref') %}
 case
     when {{ is_structured(raw) }} then 'invalid_text'
-    when jsonb_typeof({{ raw }}) = 'number' and migration.scalar_text({{ raw }}) is null then 'out_of_range'
+    when
+        jsonb_typeof({{ raw }}) = 'number'
+        and migration.scalar_text({{ raw }}) is null
+        then 'out_of_range'
 end
-{%- elif column.kind in ('integer', 'bigint') -%}
+{% elif column.kind in ('integer', 'bigint') %}
 case
-    when not {{ is_absent(raw) }} and {{ value }} is null
-        then case when migration.to_integer({{ raw }}) is null then 'invalid_integer' else 'out_of_range' end
+    when {{ value }} is not null then null
+    when {{ is_present(raw) }} and migration.to_integer({{ raw }}) is null
+        then 'invalid_integer'
+    when {{ is_present(raw) }} then 'out_of_range'
 end
-{%- elif column.kind == 'boolean' -%}
-case when not {{ is_absent(raw) }} and {{ value }} is null then 'invalid_boolean' end
-{%- elif column.kind in ('timestamp', 'verified') -%}
+{% elif column.kind == 'verified' %}
 case
-    when not {{ is_absent(raw) }} and {{ value }} is null{% if column.kind == 'verified' %}
-        and migration.to_boolean({{ raw }}) is null{% endif %}
+    when {{ value }} is not null then null
+    when {{ is_present(raw) }} and migration.to_boolean({{ raw }}) is null
         then 'invalid_timestamp'
 end
-{%- elif column.kind == 'date' -%}
-case when not {{ is_absent(raw) }} and {{ value }} is null then 'invalid_date' end
-{%- elif column.kind == 'json' -%}
-case when jsonb_typeof({{ raw }}) = 'string' and {{ raw }} #>> '{}' <> '' and {{ value }} is null then 'invalid_json' end
-{%- endif -%}
+{% elif column.kind in ('boolean', 'timestamp', 'date') %}
+case
+    when {{ is_present(raw) }} and {{ value }} is null then 'invalid_{{ column.kind }}'
+end
+{% elif column.kind == 'json' %}
+case
+    when
+        jsonb_typeof({{ raw }}) = 'string'
+        and {{ raw }} #>> '{}' <> ''
+        and {{ value }} is null
+        then 'invalid_json'
+end
+{% endif %}
 {%- endmacro -%}
 
 {#- The reason a converted value breaks the column's NOT NULL or CHECK, or nothing at all. -#}
 {%- macro constraint_error(column, value) -%}
-{%- if column.not_null or column.allowed or column.between -%}
+{% if column.not_null or column.allowed or column.between %}
 case
-{%- if column.not_null %}
+{% if column.not_null %}
     when {{ value }} is null then 'null_not_allowed'
-{%- endif %}
-{%- if column.allowed %}
-    when {{ value }} not in ({% for v in column.allowed %}{{ v | literal }}{% if not loop.last %}, {% endif %}{% endfor %})
+{% endif %}
+{% if column.allowed %}
+    when {{ value }} not in ({% for v in column.allowed %}{{ v | literal }}{{ ", " if not loop.last }}{% endfor %})
         then 'check_violation'
-{%- endif %}
-{%- if column.between %}
+{% endif %}
+{% if column.between %}
     when {{ value }} not between {{ column.between[0] | literal }} and {{ column.between[1] | literal }}
         then 'check_violation'
-{%- endif %}
+{% endif %}
 end
-{%- endif -%}
+{% endif %}
 {%- endmacro -%}
 
 {#- The first reason one column fails (conversion, then NOT NULL / CHECK), or nothing when it cannot fail. -#}
 {%- macro column_error(column, raw, value, final) -%}
-{%- set conversion = conversion_error(column, raw, value) if column.source else '' -%}
-{%- set constraint = constraint_error(column, final) -%}
+{%- set conversion = conversion_error(column, raw, value) | trim if column.source else '' -%}
+{%- set constraint = constraint_error(column, final) | trim -%}
 {%- if conversion and constraint -%}
 coalesce(
     {{ conversion | indent(4) }},

@@ -171,12 +171,13 @@ return case
                 case when m[10] = '-' then -1 else 1 end as zsign,
                 coalesce(m[11]::int, 0) as zh,
                 coalesce(m[12]::int, 0) as zm
-            from regexp_match(
-                t,
-                '^([0-9]{4})-([0-9]{2})-([0-9]{2})'
-                || '(?:([ Tt])([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?'
-                || '([Zz]|([+-])([0-9]{2}):([0-9]{2}))?)?$'
-            ) as m
+            from
+                regexp_match(
+                    t,
+                    '^([0-9]{4})-([0-9]{2})-([0-9]{2})'
+                    || '(?:([ Tt])([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?'
+                    || '([Zz]|([+-])([0-9]{2}):([0-9]{2}))?)?$'
+                ) as m
             -- the SQLite form (one space) carries no zone
             where m is not null and not (m[4] = ' ' and m[9] is not null)
         ) as f

@@ -1,9 +1,9 @@
 -- migration.to_jsonb_text(text): text holding JSON as jsonb, NULL when it is not valid JSON
 -- or holds what jsonb cannot store (\u0000, an unpaired surrogate escape).
 -- Contract: migration-contract.md §4 (text holding JSON -> jsonb, otherwise reject invalid_json).
--- Requires: schema migration. Rendered for the server it runs on: PostgreSQL 16 and later test
--- with the IS JSON predicate and regular expressions; PostgreSQL 15 has no other way than to try the cast, so there (and
--- only for JSON columns) the function catches the cast's error.
+-- Requires: schema migration. Rendered for the server it runs on: PostgreSQL 16 and later
+-- test with the IS JSON predicate and regular expressions; PostgreSQL 15 has no other way than
+-- to try the cast, so there (and only for JSON columns) the function catches the cast's error.
 {% if server_version_num >= 160000 %}
 create or replace function migration.to_jsonb_text(t text)
 returns jsonb

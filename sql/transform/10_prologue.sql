@@ -21,7 +21,11 @@ select
     coalesce(nullif(current_setting('d1pg.accept_missing', true), ''), 'off') = 'on' as accept_missing,
     coalesce(nullif(current_setting('d1pg.replace', true), ''), 'off') = 'on' as replace_target
 from migration.runs as stage
-where stage.run_id = (select t.stage_run_id from migration.staged_tables as t limit 1);
+where stage.run_id = (
+    select t.stage_run_id from migration.staged_tables as t
+    order by t.stage_run_id
+    limit 1
+);
 
 do $$
 begin

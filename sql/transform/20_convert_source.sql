@@ -133,32 +133,42 @@ judged as (
     from referenced as f
 ),
 
-keyed as (
+eligible as (
     select
         j.*,
         {% for key in source.unique %}
-        j.bucket_reason is null and j.orphan_column is null
-        {% for col in key.columns %}
-        and j.{{ ('final_' ~ col) | ident }} is not null
+        (
+            j.bucket_reason is null
+            and j.orphan_column is null
+            {% for col in key.columns %}
+            and j.{{ ('final_' ~ col) | ident }} is not null
+            {% endfor %}
+        ) as {{ ('key_eligible_' ~ loop.index) | ident }},
         {% endfor %}
-        and row_number() over (
+        true as checked_eligibility
+    from judged as j
+),
+
+keyed as (
+    select
+        e.*,
+        {% for key in source.unique %}
+        {% set eligible = 'e.' ~ (('key_eligible_' ~ loop.index) | ident) %}
+        {{ eligible }} and row_number() over (
             partition by
-                j.bucket_reason is null and j.orphan_column is null
+                {{ eligible }},
                 {% for col in key.columns %}
-                and j.{{ ('final_' ~ col) | ident }} is not null
-                {% endfor %},
-                {% for col in key.columns %}
-                j.{{ ('final_' ~ col) | ident }}{{ "," if not loop.last }}
+                e.{{ ('final_' ~ col) | ident }}{{ "," if not loop.last }}
                 {% endfor %}
             order by
                 {% for col in key.order_by %}
-                j.{{ ('final_' ~ col) | ident }},
+                e.{{ ('final_' ~ col) | ident }},
                 {% endfor %}
-                j.ord
+                e.ord
         ) > 1 as {{ ('duplicate_key_' ~ loop.index) | ident }},
         {% endfor %}
         true as checked_keys
-    from judged as j
+    from eligible as e
 )
 
 select
@@ -173,12 +183,16 @@ select
         {% endfor %}
         else 'migrated'
     end as bucket,
+    {% if source.unique %}
     case
         when g.bucket_reason is not null then g.bucket_reason
         {% for key in source.unique %}
         when g.orphan_column is null and g.{{ ('duplicate_key_' ~ loop.index) | ident }} then 'duplicate_key'
         {% endfor %}
     end as bucket_reason,
+    {% else %}
+    g.bucket_reason,
+    {% endif %}
     case
         when g.first_failure is not null then g.first_failure[1]
         when g.bucket_reason = 'duplicate_id' then {{ source.id_column.target | literal }}

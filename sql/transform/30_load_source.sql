@@ -1,5 +1,6 @@
--- Record what {{ work }} decided for staging.{{ source.name }}: rejects, orphans, the target rows
--- {%- if source.target %} (insert into {{ source.target }}){% endif %}, nulled references, the id map, and the per-table outcome.
+-- Record what {{ work }} decided for staging.{{ source.name }}: rejects, orphans,
+-- the target rows{% if source.target %} (insert into {{ source.target }}){% endif %}, nulled references, the id map,
+-- and the per-table outcome.
 -- Contract: migration-contract.md §3 (every non-UUID id and its new UUID in migration.id_map),
 -- §4 (rejects with the first failing column and its raw value), §5 (orphans: skipped or nulled),
 -- §6 (staged = migrated + merged + skipped + orphaned + rejected; load-time rejects count).
@@ -89,7 +90,9 @@ select distinct on (s.doc ->> {{ col.source | literal }})
     w.run_id
 from {{ work | ident }} as w
 inner join staging.{{ source.name | ident }} as s on w.ord = s.ord
-where w.bucket = 'migrated' and not migration.is_uuid_text(s.doc ->> {{ col.source | literal }})
+where
+    w.bucket = 'migrated'
+    and not migration.is_uuid_text(s.doc ->> {{ col.source | literal }})
     and w.{{ col.target | ident }} is not null
 order by s.doc ->> {{ col.source | literal }}
 on conflict (table_name, old_id) do nothing;
@@ -109,10 +112,17 @@ select
     {{ source.name | literal }} as source_table,
     {{ source.target | literal }} as target_table,
     t.staged_rows as staged,
-    (select count(*) from {{ work | ident }} as w where w.bucket = 'migrated') as migrated,
-    (select count(*) from {{ work | ident }} as w where w.bucket = 'orphaned') as orphaned,
-    t.unstorable_rows + (select count(*) from {{ work | ident }} as w where w.bucket = 'rejected') as rejected
+    w.migrated,
+    w.orphaned,
+    t.unstorable_rows + w.rejected as rejected
 from transform_context as ctx
 cross join migration.staged_tables as t
+cross join (
+    select
+        count(*) filter (where bucket = 'migrated') as migrated,
+        count(*) filter (where bucket = 'orphaned') as orphaned,
+        count(*) filter (where bucket = 'rejected') as rejected
+    from {{ work | ident }}
+) as w
 where t.table_name = {{ source.name | literal }};
 {% endif %}

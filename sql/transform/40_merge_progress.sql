@@ -6,6 +6,17 @@
 -- Requires: 20_convert_source and 30_load_source for user_wallet and user_progress.
 -- Setting d1pg.merge_winner (transform_context.merge_winner) decides which side's values win; ids never move.
 create temporary table merged_progress on commit drop as
+with
+wallet as (
+    select * from {{ 'work_user_wallet' | ident }}
+    where bucket = 'migrated'
+),
+
+progress as (
+    select * from {{ 'work_user_progress' | ident }}
+    where bucket = 'migrated'
+)
+
 select
     coalesce(w.user_id, p.user_id) as user_id,
     w.id as wallet_id,
@@ -30,9 +41,8 @@ select
     ) as created_at,
     ctx.merge_winner,
     ctx.run_id
-from (select * from {{ 'work_user_wallet' | ident }} where bucket = 'migrated') as w
-full join (select * from {{ 'work_user_progress' | ident }} where bucket = 'migrated') as p
-    on w.user_id = p.user_id
+from wallet as w
+full join progress as p on w.user_id = p.user_id
 cross join transform_context as ctx;
 
 insert into {{ target_schema | ident }}.user_progress (
@@ -49,13 +59,17 @@ select
     coalesce(m.wallet_id, m.progress_id) as id,
     m.user_id,
     coalesce(
-        case when m.merge_winner = 'wallet' then coalesce(m.wallet_xp, m.progress_xp)
-        else coalesce(m.progress_xp, m.wallet_xp) end,
+        case
+            when m.merge_winner = 'wallet' then coalesce(m.wallet_xp, m.progress_xp)
+            else coalesce(m.progress_xp, m.wallet_xp)
+        end,
         0
     ) as total_xp,
     coalesce(
-        case when m.merge_winner = 'wallet' then coalesce(m.wallet_level, m.progress_level)
-        else coalesce(m.progress_level, m.wallet_level) end,
+        case
+            when m.merge_winner = 'wallet' then coalesce(m.wallet_level, m.progress_level)
+            else coalesce(m.progress_level, m.wallet_level)
+        end,
         1
     ) as current_level,
     coalesce(m.xp_to_next_level, 100) as xp_to_next_level,
@@ -76,8 +90,10 @@ select
     coalesce(m.wallet_id, migration.name_uuid('user_wallet:' || m.user_id::text)) as id,
     m.user_id,
     coalesce(
-        case when m.merge_winner = 'wallet' then coalesce(m.wallet_coins, m.progress_coins)
-        else coalesce(m.progress_coins, m.wallet_coins) end,
+        case
+            when m.merge_winner = 'wallet' then coalesce(m.wallet_coins, m.progress_coins)
+            else coalesce(m.progress_coins, m.wallet_coins)
+        end,
         0
     ) as coins,
     m.created_at,
@@ -150,21 +166,40 @@ select
     'user_progress, user_wallet' as target_table,
     t.staged_rows as staged,
     case t.table_name
-        when 'user_wallet' then (select count(*) from merged_progress as m where m.wallet_id is not null)
-        else (select count(*) from merged_progress as m where m.wallet_id is null and m.progress_id is not null)
+        when 'user_wallet' then m.with_wallet
+        else m.progress_only
     end as migrated,
     case t.table_name
         when 'user_wallet' then 0
-        else (select count(*) from merged_progress as m where m.wallet_id is not null and m.progress_id is not null)
+        else m.with_both
     end as merged,
     case t.table_name
-        when 'user_wallet' then (select count(*) from {{ 'work_user_wallet' | ident }} where bucket = 'orphaned')
-        else (select count(*) from {{ 'work_user_progress' | ident }} where bucket = 'orphaned')
+        when 'user_wallet' then w.orphaned
+        else p.orphaned
     end as orphaned,
     t.unstorable_rows + case t.table_name
-        when 'user_wallet' then (select count(*) from {{ 'work_user_wallet' | ident }} where bucket = 'rejected')
-        else (select count(*) from {{ 'work_user_progress' | ident }} where bucket = 'rejected')
+        when 'user_wallet' then w.rejected
+        else p.rejected
     end as rejected
 from migration.staged_tables as t
 cross join transform_context as ctx
+cross join (
+    select
+        count(*) filter (where wallet_id is not null) as with_wallet,
+        count(*) filter (where wallet_id is null and progress_id is not null) as progress_only,
+        count(*) filter (where wallet_id is not null and progress_id is not null) as with_both
+    from merged_progress
+) as m
+cross join (
+    select
+        count(*) filter (where bucket = 'orphaned') as orphaned,
+        count(*) filter (where bucket = 'rejected') as rejected
+    from {{ 'work_user_wallet' | ident }}
+) as w
+cross join (
+    select
+        count(*) filter (where bucket = 'orphaned') as orphaned,
+        count(*) filter (where bucket = 'rejected') as rejected
+    from {{ 'work_user_progress' | ident }}
+) as p
 where t.table_name in ('user_wallet', 'user_progress');

@@ -12,7 +12,12 @@ select
 from staging.{{ source.name | ident }} as s
 cross join lateral jsonb_object_keys(s.doc) as k (key)
 cross join transform_context as ctx
-where k.key not in ({% for key in source.source_keys %}{{ key | literal }}{{ ", " if not loop.last }}{% endfor %})
+where
+    k.key not in (
+        {% for key in source.source_keys %}
+        {{ key | literal }}{{ "," if not loop.last }}
+        {% endfor %}
+    )
 group by ctx.run_id, k.key;
 
 {% endfor %}
