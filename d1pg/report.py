@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 import sys
 from collections.abc import Iterator
 
@@ -71,6 +73,51 @@ def _cell(value) -> str:
     if isinstance(value, float):
         return f"{value:,.1f}"
     return str(value)
+
+
+SECRET_NAME = re.compile(r"token|secret|password|session_state", re.IGNORECASE)
+"""Column and key names whose values are masked wherever a person sees them (contract §9):
+mapping.SECRET_KEYS and anything else that looks like a credential."""
+
+MASK = "[masked]"
+
+
+def is_secret(name: str | None) -> bool:
+    from d1pg.mapping import SECRET_KEYS
+
+    return bool(name) and (name in SECRET_KEYS or bool(SECRET_NAME.search(name)))
+
+
+def mask_value(column: str | None, value: str | None) -> str | None:
+    """A value as a person may see it: masked when its column is a secret, and secret keys masked
+    inside JSON text (a whole-row raw value, a merge conflict's detail)."""
+    if value is None:
+        return None
+    if is_secret(column):
+        return MASK
+    stripped = value.lstrip()
+    if stripped[:1] in ("{", "[") and SECRET_NAME.search(value):
+        return mask_json_text(value)
+    return value
+
+
+def mask_json_text(text: str) -> str:
+    """JSON text with the value of every secret key replaced by the mask, at any depth. Text that
+    does not parse is masked after every secret-looking key, as far as the line goes."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return re.sub(r'("[^"]*(?:token|secret|password|session_state)[^"]*"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\]]*)',
+                      lambda m: m.group(1) + json.dumps(MASK), text, flags=re.IGNORECASE)
+    return json.dumps(_mask_doc(doc), ensure_ascii=False)
+
+
+def _mask_doc(doc):
+    if isinstance(doc, dict):
+        return {k: (MASK if is_secret(k) and v is not None else _mask_doc(v)) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_mask_doc(v) for v in doc]
+    return doc
 
 
 def say(message: str) -> None:
