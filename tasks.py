@@ -109,7 +109,10 @@ def render(c, out="rendered", database_url=None, target_schema=None):
                                      "skip_table": "leave this backup table behind (repeatable)", **TRANSFORM_HELP})
 def migrate(c, backup, skip_table=None, database_url=None, target_schema=None, replace=False,
             accept_unmapped=False, accept_missing=False, merge_winner="wallet", progress=True):
-    """The main job: create the target schema if absent, stage the backup, transform it."""
+    """The main job: create the target schema if absent, stage the backup, transform it, validate it.
+
+    Exit code 0: migrated and every check passed; 1: a validation check failed; 2: bad usage or input;
+    3: the database failed."""
     if _help_asked(c, "migrate", backup):
         return
     from d1pg.migrate import migrate as run_migrate
@@ -118,6 +121,39 @@ def migrate(c, backup, skip_table=None, database_url=None, target_schema=None, r
     run_guarded(lambda: run_migrate(_settings(database_url, target_schema), Path(backup),
                                     _options(replace, accept_unmapped, accept_missing, merge_winner),
                                     skip_tables=tuple(skip_table or ()), progress=None if progress else False))
+
+
+VALIDATE_HELP = {
+    "full": "compare every migrated row's values, not a sample",
+    "sample": "rows per table for the value-fidelity check (default 1000)",
+    "run": "the transform run to validate (default: the newest that succeeded)",
+    "database_url": DB_HELP,
+    "target_schema": SCHEMA_HELP,
+    "progress": "show a progress bar (on a terminal)",
+}
+
+
+@task(help=VALIDATE_HELP)
+def validate(c, full=False, sample=1000, run=None, database_url=None, target_schema=None, progress=True):
+    """Prove the last transform: accounting, counts, foreign keys, unique keys, value fidelity.
+
+    Exit code 0: every check passed; 1: a check found offending rows; 2: bad usage or input
+    (e.g. nothing transformed yet); 3: the database failed. Results are in migration.checks and
+    in the run's report (reports/<transform run id>/)."""
+    from d1pg.report import run_guarded
+    from d1pg.validate import validate as run_validate
+
+    run_guarded(run_validate, _settings(database_url, target_schema), full=full, sample=int(sample), run_id=run,
+                progress=None if progress else False)
+
+
+@task(help={"run": "the transform run to report on (default: the newest that succeeded)",
+            "database_url": DB_HELP, "target_schema": SCHEMA_HELP})
+def report(c, run=None, database_url=None, target_schema=None):
+    """Rebuild reports/<run id>/report.json and data_migration_impact.md from the database."""
+    from d1pg.report import run_guarded, write_report
+
+    run_guarded(write_report, _settings(database_url, target_schema), run)
 
 
 @task(

@@ -120,6 +120,10 @@ def locked_connection(url: str) -> Iterator[psycopg.Connection]:
     finally:
         with contextlib.suppress(Exception):
             conn.rollback()
+            # Release before closing: a closed connection's backend may still hold the lock for a
+            # moment while it exits, and the next step of the same migration would find it taken.
+            conn.execute("select pg_advisory_unlock(hashtext(%s))", [ADVISORY_LOCK_NAME])
+            conn.commit()
         conn.close()
 
 

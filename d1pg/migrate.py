@@ -1,4 +1,4 @@
-"""``invoke migrate``: the main job — target schema (when absent), stage, transform."""
+"""``invoke migrate``: the main job — target schema (when absent), stage, transform, validate."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from d1pg.mapping import target_tables
 from d1pg.schema import create_schema, missing_tables
 from d1pg.stage import stage
 from d1pg.transform import Options, transform
+from d1pg.validate import validate
 
 
 def migrate(settings: Settings, backup: Path, options: Options, *, skip_tables: tuple[str, ...] = (),
@@ -22,4 +23,6 @@ def migrate(settings: Settings, backup: Path, options: Options, *, skip_tables: 
         report.say(f"target schema {settings.target_schema}: {len(absent)} table(s) absent, creating them")
         create_schema(settings)
     stage(settings, backup, skip_tables=skip_tables, progress=progress)
-    return transform(settings, options, progress=progress)
+    run_id = transform(settings, options, progress=progress)
+    validate(settings, run_id=run_id, progress=progress)
+    return run_id

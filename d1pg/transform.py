@@ -96,6 +96,7 @@ def steps(settings: Settings, server_version_num: int, staged: set[str]) -> list
             out.append(Step("transform/40_merge_progress.sql", "user_progress, user_wallet",
                             render("transform/40_merge_progress.sql", **ctx)))
     out += [Step(t, None, render(t, **ctx)) for t in ("transform/50_skipped_tables.sql",
+                                                      "transform/55_value_changes.sql",
                                                       "transform/60_unmapped_columns.sql")]
     return out
 
@@ -190,6 +191,7 @@ def transform(settings: Settings, options: Options | None = None, *, progress: b
                 audit.log("warning", warning)
     if not quiet:
         _summary(outcomes, time.perf_counter() - started, run_id)
+    report.write_report(settings, run_id, quiet=quiet)
     return run_id
 
 

@@ -55,8 +55,8 @@ def pg_url(postgresql) -> str:
 
 
 @pytest.fixture
-def pg_settings(pg_url) -> Settings:
-    return Settings(database_url=pg_url)
+def pg_settings(pg_url, tmp_path) -> Settings:
+    return Settings(database_url=pg_url, reports_dir=tmp_path / "reports")
 
 
 @pytest.fixture

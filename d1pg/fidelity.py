@@ -1,0 +1,193 @@
+"""The value rules of contract §3-§4 once more, in Python, for validation (§8.5).
+
+This is deliberately a second, separate implementation: it shares no code or SQL with the
+transform, only the mapping's declarations (which columns, which kinds). Each function takes a
+source value as ``json.loads`` gives it (numbers with a fraction as :class:`~decimal.Decimal`)
+and returns the target value, or raises :class:`Invalid` when the contract would reject it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from d1pg.mapping import NAMESPACE_UUID
+
+ABSENT = object()
+"""A key the source row does not have (JSON null is ``None``)."""
+
+UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+TIMESTAMP_TEXT = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:([ Tt])(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?([Zz]|([+-])(\d{2}):(\d{2}))?)?")
+EPOCH_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+INTEGER_TEXT = re.compile(r"-?[0-9]+")
+RANGES = {"integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
+EPOCH_ZERO = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Invalid(ValueError):
+    """The contract rejects this value."""
+
+
+def parse_row(text: str) -> dict:
+    """A staged row as Python values; numbers with a fraction or exponent stay exact."""
+    return json.loads(text, parse_float=Decimal)
+
+
+def is_missing(value) -> bool:
+    return value is ABSENT or value is None
+
+
+def name_uuid(name: str) -> uuid.UUID:
+    """RFC 9562 Appendix B.2: SHA-256 of namespace bytes and the UTF-8 name, version 8, variant 10."""
+    digest = bytearray(hashlib.sha256(uuid.UUID(NAMESPACE_UUID).bytes + name.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x80
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return uuid.UUID(bytes=bytes(digest))
+
+
+def js_number_text(number) -> str:
+    """A JSON number as JavaScript's ``String(number)`` prints it (ECMAScript Number::toString)."""
+    value = float(number)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise Invalid("out_of_range")
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    digits_tuple = Decimal(repr(abs(value))).normalize().as_tuple()
+    digits = "".join(str(d) for d in digits_tuple.digits)
+    k = len(digits)
+    n = digits_tuple.exponent + k  # value = 0.digits * 10**n
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+        text = f"{mantissa}e{'+' if e > 0 else '-'}{abs(e)}"
+    return sign + text
+
+
+def scalar_text(value) -> str | None:
+    """Text of a scalar: a string unchanged, a number as JavaScript prints it; None when absent."""
+    if is_missing(value):
+        return None
+    if isinstance(value, bool) or isinstance(value, (dict, list)):
+        raise Invalid("invalid_text")
+    if isinstance(value, (int, Decimal)):
+        return js_number_text(value)
+    return value
+
+
+def to_id(value, source_table: str) -> uuid.UUID | None:
+    """§3: a canonical UUID kept (lower case); any other non-empty id the name-based UUID."""
+    text = scalar_text(value)
+    if text is None or text == "":
+        return None
+    if UUID_TEXT.fullmatch(text):
+        return uuid.UUID(text.lower())
+    return name_uuid(f"{source_table}:{text}")
+
+
+def to_boolean(value) -> bool | None:
+    if is_missing(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, Decimal)) and value in (0, 1):
+        return value == 1
+    if value in ("0", "1"):
+        return value == "1"
+    raise Invalid("invalid_boolean")
+
+
+def to_integer(value, kind: str) -> int | None:
+    if is_missing(value):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and INTEGER_TEXT.fullmatch(value):
+        number = int(value)
+    else:
+        raise Invalid("invalid_integer")
+    low, high = RANGES[kind]
+    if not low <= number <= high:
+        raise Invalid("out_of_range")
+    return number
+
+
+def _epoch(number: Decimal) -> datetime:
+    if abs(number) >= Decimal("1e20"):
+        raise Invalid("invalid_timestamp")
+    micros = number * (10**6 if abs(number) < Decimal("1e11") else 10**3)
+    whole = int(micros.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    try:
+        return EPOCH_ZERO + timedelta(microseconds=whole)
+    except OverflowError:
+        raise Invalid("invalid_timestamp") from None
+
+
+def to_timestamp(value) -> datetime | None:
+    """The closed grammar of §4; an aware datetime in UTC."""
+    if is_missing(value):
+        return None
+    if isinstance(value, bool) or isinstance(value, (dict, list)):
+        raise Invalid("invalid_timestamp")
+    if isinstance(value, (int, Decimal)):
+        return _epoch(Decimal(value))
+    if EPOCH_TEXT.fullmatch(value):
+        return _epoch(Decimal(value))
+    m = TIMESTAMP_TEXT.fullmatch(value)
+    if not m or (m[4] == " " and m[9] is not None):
+        raise Invalid("invalid_timestamp")
+    zone = UTC
+    if m[10]:
+        hours, minutes = int(m[11]), int(m[12])
+        if hours >= 24 or minutes >= 60:
+            raise Invalid("invalid_timestamp")
+        offset = timedelta(hours=hours, minutes=minutes)
+        zone = timezone(offset if m[10] == "+" else -offset)
+    try:
+        moment = datetime(int(m[1]), int(m[2]), int(m[3]), int(m[5] or 0), int(m[6] or 0), int(m[7] or 0),
+                          int((m[8] or "").ljust(6, "0")), tzinfo=zone)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise Invalid("invalid_timestamp") from None
+
+
+def to_date(value) -> date | None:
+    try:
+        moment = to_timestamp(value)
+    except Invalid:
+        raise Invalid("invalid_date") from None
+    return None if moment is None else moment.date()
+
+
+def to_json(value):
+    """Text holding JSON becomes that JSON ('' becomes None); any other JSON value is kept as is."""
+    if is_missing(value):
+        return None
+    if isinstance(value, str):
+        if value == "":
+            return None
+        try:
+            return json.loads(value, parse_float=Decimal)
+        except (ValueError, InvalidOperation):
+            raise Invalid("invalid_json") from None
+    return value
+
+
+def to_name_uuid(value, prefix: str) -> uuid.UUID | None:
+    text = scalar_text(value)
+    if text is None or text == "":
+        return None
+    if UUID_TEXT.fullmatch(text):
+        return uuid.UUID(text.lower())
+    return name_uuid(f"{prefix}:{text}")

@@ -1,0 +1,467 @@
+"""``invoke validate``: prove the outcome of the last transform (contract §8).
+
+SQL checks (``sql/validate/``) each return the offending rows; the runner counts them and keeps a
+few, masked. Value fidelity converts migrated source rows again in Python (:mod:`d1pg.fidelity`)
+and compares them with their target rows. Results go to ``migration.checks``; exit code 1 when any
+check found something.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from d1pg import fidelity, mapping, report
+from d1pg.audit import audited
+from d1pg.config import Settings
+from d1pg.db import database_url, describe_error, locked_connection, qualified, run_script
+from d1pg.errors import CheckFailed, DatabaseError, InputError
+from d1pg.render import render
+from d1pg.stage import ensure_bookkeeping
+
+EXAMPLES = 5
+"""Offending rows kept and shown per check."""
+
+DEFAULT_SAMPLE = 1000
+
+CREATED_AT = object()
+"""Expected value of a verified flag that is true: the row's own created_at (core-tables.md users)."""
+
+
+@dataclass
+class Step:
+    template: str
+    label: str
+    category: str | None  # None: a setup step, not a check
+    sql: str
+
+
+@dataclass
+class Result:
+    name: str
+    category: str
+    offending: int
+    examples: list[dict] = field(default_factory=list)
+    checked: int | None = None  # value fidelity: rows compared
+
+    @property
+    def passed(self) -> bool:
+        return self.offending == 0
+
+
+def references() -> list[dict]:
+    """Every declared foreign key of the target: (table, column) -> parent (column)."""
+    refs = [{"table": s.target, "column": c.target, "parent": c.ref_table, "parent_column": c.ref_column}
+            for s in mapping.plan() if s.target for c in s.refs]
+    refs += [{"table": t, "column": "user_id", "parent": "users", "parent_column": "id"} for t in mapping.MERGE_TARGETS]
+    return refs
+
+
+def unique_keys() -> list[dict]:
+    """Every declared unique key of the target, primary keys first."""
+    keys = [{"table": t, "columns": ["id"]} for t in mapping.target_tables()]
+    for s in mapping.plan():
+        for key in s.unique:
+            if s.target:
+                keys.append({"table": s.target, "columns": list(key.columns)})
+    keys += [{"table": t, "columns": ["user_id"]} for t in mapping.MERGE_TARGETS]
+    for key in keys:
+        key["seed_query"] = key["table"] == "users" and key["columns"] == ["email"]
+    return keys
+
+
+def target_sources() -> dict[str, list[str]]:
+    """Which source tables fill each target table, in insert order."""
+    out: dict[str, list[str]] = {}
+    merge = [s.name for s in mapping.plan() if s.merge]
+    for target in mapping.target_tables():
+        out[target] = merge if target in mapping.MERGE_TARGETS else [
+            s.name for s in mapping.plan() if s.target == target]
+    return out
+
+
+def steps(settings: Settings) -> list[Step]:
+    """The SQL of validate, rendered, in execution order (the first step chooses the run)."""
+    ctx = {"target_schema": settings.target_schema}
+    out = [Step("validate/00_select_run.sql", "select_run", None, render("validate/00_select_run.sql", **ctx)),
+           Step("validate/10_accounting_identity.sql", "accounting identity", "accounting",
+                render("validate/10_accounting_identity.sql", **ctx)),
+           Step("validate/11_bucket_evidence.sql", "rejects and orphans logged", "accounting",
+                render("validate/11_bucket_evidence.sql", **ctx)),
+           Step("validate/20_target_counts.sql", "target row counts", "counts",
+                render("validate/20_target_counts.sql", target_sources=target_sources(), **ctx))]
+    for ref in references():
+        out.append(Step("validate/30_foreign_key.sql",
+                        f"foreign key {ref['table']}.{ref['column']} -> {ref['parent']}.{ref['parent_column']}",
+                        "foreign_key", render("validate/30_foreign_key.sql", ref=ref, **ctx)))
+    for key in unique_keys():
+        label = f"unique {key['table']} ({', '.join(key['columns'])})"
+        if key["seed_query"]:
+            label += " - duplicate user e-mails"
+        out.append(Step("validate/40_unique_key.sql", label, "unique_key",
+                        render("validate/40_unique_key.sql", key=key, **ctx)))
+    return out
+
+
+def _wrapped(check_sql: str) -> bytes:
+    """A check's query, counted: every offending row counts, the first few come back."""
+    body = check_sql.rstrip().rstrip(";")
+    return (f"select count(*) over () as offending_rows, o.*\nfrom (\n{body}\n) as o\nlimit {EXAMPLES}").encode()
+
+
+def _example(names: list[str], row) -> dict:
+    return {name: report.mask_value(name, None if v is None else str(v)) for name, v in zip(names, row, strict=True)}
+
+
+def _run_check(conn: psycopg.Connection, step: Step) -> Result:
+    cur = conn.execute(_wrapped(step.sql))
+    names = [d.name for d in cur.description][1:]
+    rows = cur.fetchall()
+    return Result(step.label, step.category, rows[0][0] if rows else 0, [_example(names, r[1:]) for r in rows])
+
+
+def last_transform(conn: psycopg.Connection, run_id: str | None = None):
+    """The transform run to validate: the given one, else the newest that succeeded."""
+    query = ("select run_id, stage_run_id, options from migration.runs where step = 'transform'"
+             " and status = 'succeeded'")
+    row = (conn.execute(query + " and run_id::text = %s", [run_id]) if run_id else
+           conn.execute(query + " order by started_at desc limit 1")).fetchone()
+    if row is None:
+        raise InputError("no succeeded transform run to validate" + (f" with id {run_id}" if run_id else "")
+                         + "; run `invoke transform` first")
+    return row
+
+
+def validate(settings: Settings, *, full: bool = False, sample: int = DEFAULT_SAMPLE, run_id: str | None = None,
+             quiet: bool = False, progress: bool | None = None) -> tuple[str, list[Result]]:
+    """Run every check against the last transform; raise :class:`CheckFailed` when one finds rows."""
+    if sample < 1:
+        raise InputError("--sample must be at least 1")
+    url = database_url(settings)
+    rendered = steps(settings)
+    started = time.perf_counter()
+    with locked_connection(url) as conn:
+        ensure_bookkeeping(conn)
+        transform_run, stage_run, options = last_transform(conn, run_id)
+        staged_run = conn.execute("select stage_run_id from migration.staged_tables limit 1").fetchone()
+        if staged_run is None or staged_run[0] != stage_run:
+            raise InputError("staging has changed since the transform being validated; run `invoke transform` again")
+        conn.commit()
+        with audited(url, "validate", stage_run_id=stage_run,
+                     options={"transform_run_id": str(transform_run), "full": full, "sample": sample}) as audit:
+            results = _check_all(conn, settings, rendered, str(transform_run), stage_run, options or {},
+                                 None if full else sample, progress)
+            conn.rollback()
+            conn.read_only = False
+            _record(conn, audit.run_id, transform_run, results)
+            for r in results:
+                counts = {"offending": r.offending} | ({"checked": r.checked} if r.checked is not None else {})
+                audit.log("info" if r.passed else "error", f"check {r.name}: {r.offending} offending row(s)",
+                          counts=counts)
+            failed = [r for r in results if not r.passed]
+            if not quiet:
+                _summary(results, time.perf_counter() - started, str(audit.run_id))
+            _write_report(settings, url, str(transform_run), quiet)
+            if failed:
+                raise CheckFailed(f"validation failed: {len(failed)} of {len(results)} checks found offending rows ("
+                                  + "; ".join(f"{r.name}: {r.offending}" for r in failed[:5])
+                                  + ("; ..." if len(failed) > 5 else "") + ")")
+    return str(audit.run_id), results
+
+
+def _check_all(conn, settings, rendered, transform_run, stage_run, options, sample, progress) -> list[Result]:
+    conn.read_only = True
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    results: list[Result] = []
+    sources = [s for s in mapping.plan() if _is_staged(conn, s.name)]
+    with report.byte_progress("validate", len(rendered) + len(sources), progress) as update:
+        try:
+            conn.execute("select set_config('d1pg.transform_run_id', %s, false)", [transform_run])
+            for i, step in enumerate(rendered):
+                update(i, f"validate: {step.label}")
+                if step.category is None:
+                    run_script(conn, step.sql)
+                else:
+                    results.append(_run_check(conn, step))
+            context = _FidelityContext(conn, settings, transform_run, stage_run, options.get("d1pg.merge_winner",
+                                                                                            "wallet"))
+            for j, source in enumerate(sources):
+                update(len(rendered) + j, f"validate: value fidelity {source.name}")
+                results.append(context.check(source, sample))
+        except psycopg.Error as exc:
+            raise DatabaseError(f"validate failed: {describe_error(exc)}") from None
+    return results
+
+
+def _is_staged(conn, name: str) -> bool:
+    return conn.execute("select exists (select 1 from migration.staged_tables where table_name = %s"
+                        " and skipped_reason is null)", [name]).fetchone()[0]
+
+
+def _record(conn, run_id, transform_run, results: list[Result]) -> None:
+    from psycopg.types.json import Jsonb
+
+    with conn.cursor() as cur:
+        cur.executemany(
+            "insert into migration.checks (run_id, transform_run_id, position, check_name, category, offending_rows,"
+            " examples) values (%s, %s, %s, %s, %s, %s, %s)",
+            [(run_id, transform_run, i, r.name, r.category, r.offending, Jsonb(r.examples))
+             for i, r in enumerate(results, 1)])
+    conn.commit()
+
+
+def _summary(results: list[Result], seconds: float, run_id: str) -> None:
+    rows = [[r.name, r.category, r.checked if r.checked is not None else "", r.offending,
+             "pass" if r.passed else "FAIL"] for r in results]
+    report.show(report.table("Validation", ["check", "kind", "rows compared", "offending rows", "result"], rows,
+                             right={2, 3}))
+    for r in results:
+        if not r.passed and r.examples:
+            report.say(f"{r.name}: first offending rows: " + "; ".join(
+                ", ".join(f"{k}={v}" for k, v in e.items()) for e in r.examples))
+    passed = sum(r.passed for r in results)
+    report.say(f"validate: {passed} of {len(results)} checks passed in {seconds:.1f} s; run {run_id}")
+
+
+def _write_report(settings: Settings, url: str, transform_run: str, quiet: bool) -> None:
+    report.write_report(settings, transform_run, quiet=quiet)
+
+
+class _FidelityContext:
+    """Value fidelity (§8.5) for one transform run: which rows were migrated comes from the
+    bookkeeping (not rejected, not orphaned); each is converted again by :mod:`d1pg.fidelity`."""
+
+    def __init__(self, conn, settings: Settings, transform_run: str, stage_run, merge_winner: str):
+        self.conn = conn
+        self.schema = settings.target_schema
+        self.transform_run = transform_run
+        self.stage_run = stage_run
+        self.merge_winner = merge_winner
+        created = conn.execute("select backup_created_at from migration.runs where run_id = %s",
+                               [stage_run]).fetchone()
+        try:
+            self.backup_created_at = fidelity.to_timestamp(created[0] if created else None)
+        except fidelity.Invalid:
+            self.backup_created_at = None
+        self.ref_sources = {s.target: s.name for s in mapping.plan() if s.target}
+
+    def check(self, source: mapping.Source, sample: int | None) -> Result:
+        name = f"value fidelity {source.name}" + (f" (sample of {sample})" if sample else " (every row)")
+        mismatches: list[dict] = []
+        checked = 0
+        for batch in self._migrated_rows(source, sample):
+            checked += len(batch)
+            if source.merge:
+                mismatches += self._compare_merge(source, batch)
+            else:
+                mismatches += self._compare(source, batch)
+        return Result(name, "value_fidelity", len(mismatches),
+                      [{k: report.mask_value(m["column"], v) if k in ("expected", "actual") else v
+                        for k, v in m.items()} for m in mismatches[:EXAMPLES]], checked)
+
+    def _migrated_rows(self, source: mapping.Source, sample: int | None):
+        query = sql.SQL(
+            "select s.ord, s.doc::text from staging.{table} as s"
+            " where s.doc is not null"
+            " and not exists (select 1 from migration.rejects as r where r.source_table = %(name)s"
+            "   and r.source_ord = s.ord and r.run_id in (%(run)s, %(stage)s))"
+            " and not exists (select 1 from migration.orphans as o where o.source_table = %(name)s"
+            "   and o.source_ord = s.ord and o.run_id = %(run)s and o.action = 'skipped')"
+            " {order}"
+        ).format(table=sql.Identifier(source.name),
+                 order=sql.SQL("order by hashint8(s.ord) limit %(sample)s" if sample else "order by s.ord"))
+        params = {"name": source.name, "run": self.transform_run, "stage": self.stage_run, "sample": sample}
+        with self.conn.cursor(name="fidelity_rows") as cur:
+            cur.itersize = 2000
+            cur.execute(query, params)
+            while rows := cur.fetchmany(2000):
+                yield [(ord_, fidelity.parse_row(text)) for ord_, text in rows]
+
+    def _nulled(self, source: mapping.Source, ords: list[int]) -> set[tuple[int, str]]:
+        return set(self.conn.execute(
+            "select source_ord, fk_column from migration.orphans where run_id = %s and source_table = %s"
+            " and action = 'nulled' and source_ord = any(%s)", [self.transform_run, source.name, ords]).fetchall())
+
+    def _targets(self, table: str, columns: list[str], key: str, values: list) -> dict:
+        """Target rows by ``key``; jsonb comes back as text so numbers stay exact."""
+        cols = list(columns)
+        json_cols = {c.target for s in mapping.SOURCES for c in s.columns if s.target == table and c.kind == "json"}
+        select = sql.SQL(", ").join(
+            sql.SQL("{}::text").format(sql.Identifier(c)) if c in json_cols else sql.Identifier(c) for c in cols)
+        rows = self.conn.execute(sql.SQL("select {} from {} where {} = any(%s)").format(
+            select, qualified(self.schema, table), sql.Identifier(key)), [values]).fetchall()
+        out = {}
+        for row in rows:
+            record = dict(zip(cols, row, strict=True))
+            for c in json_cols & set(cols):
+                if record[c] is not None:
+                    record[c] = fidelity.parse_row(record[c])
+            out[record[key]] = record
+        return out
+
+    def _expected(self, source: mapping.Source, doc: dict, ord_: int, nulled: set) -> dict:
+        """The target row §3-§4 make of one source row, for the columns the mapping fills."""
+        out: dict = {}
+        raw = {c.target: doc.get(c.source, fidelity.ABSENT) if c.source else fidelity.ABSENT for c in source.columns}
+        for col in source.columns:
+            value = raw[col.target]
+            if col.source is None:
+                continue
+            if col.kind == "id":
+                out[col.target] = fidelity.to_id(value, source.name)
+            elif col.kind == "ref" and not col.is_key_ref:
+                out[col.target] = fidelity.to_id(value, self.ref_sources[col.ref_table])
+            elif col.kind in ("ref", "text"):
+                text = fidelity.scalar_text(value)
+                if col.kind == "ref" and text == "":
+                    text = None
+                if col.value_map and text in col.value_map:
+                    text = col.value_map[text]
+                out[col.target] = text
+            elif col.kind == "boolean":
+                out[col.target] = fidelity.to_boolean(value)
+            elif col.kind in ("integer", "bigint"):
+                out[col.target] = fidelity.to_integer(value, col.kind)
+            elif col.kind == "timestamp":
+                out[col.target] = fidelity.to_timestamp(value)
+            elif col.kind == "date":
+                out[col.target] = fidelity.to_date(value)
+            elif col.kind == "json":
+                out[col.target] = fidelity.to_json(value)
+            elif col.kind == "name_uuid":
+                out[col.target] = fidelity.to_name_uuid(value, col.name_prefix)
+            elif col.kind == "verified":
+                try:
+                    flag = fidelity.to_boolean(value)
+                except fidelity.Invalid:
+                    flag = None
+                out[col.target] = (CREATED_AT if flag else None) if flag is not None else fidelity.to_timestamp(value)
+            if (ord_, col.target) in nulled:
+                out[col.target] = None
+        converted = dict(out)
+        for col in source.columns:
+            if col.derive == "now_default" and out.get(col.target) is None:
+                updated = converted.get("updated_at") if col.target == "created_at" else None
+                out[col.target] = updated or self.backup_created_at
+            elif col.derive and col.derive.startswith("copy:"):
+                out[col.target] = converted.get(col.derive[5:])
+            elif col.derive and col.derive.startswith("utc_date:"):
+                moment = converted.get(col.derive[9:])
+                out[col.target] = None if moment is None else moment.date()
+            elif col.default is not None and out.get(col.target) is None and col.target in out:
+                out[col.target] = col.default
+        return out
+
+    def _compare(self, source: mapping.Source, batch) -> list[dict]:
+        nulled = self._nulled(source, [o for o, _ in batch])
+        expected = []
+        mismatches = []
+        for ord_, doc in batch:
+            try:
+                expected.append((ord_, doc, self._expected(source, doc, ord_, nulled)))
+            except fidelity.Invalid as exc:
+                mismatches.append(_mismatch(source, ord_, doc, "(row)", f"a migrated row the contract rejects: {exc}",
+                                            "migrated"))
+        columns = [c.target for c in source.columns]
+        targets = self._targets(source.target, columns, "id", [e["id"] for _, _, e in expected])
+        mismatches += self._id_map(source, expected)
+        for ord_, doc, exp in expected:
+            row = targets.get(exp["id"])
+            if row is None:
+                mismatches.append(_mismatch(source, ord_, doc, "id", exp["id"], "no target row"))
+                continue
+            for column, value in exp.items():
+                if value is CREATED_AT:  # a verified flag: the row's created_at
+                    value = row["created_at"]
+                if not _same(value, row[column]):
+                    mismatches.append(_mismatch(source, ord_, doc, column, value, row[column]))
+        return mismatches
+
+    def _id_map(self, source: mapping.Source, expected) -> list[dict]:
+        """Every non-UUID id of a migrated row is in migration.id_map with its new UUID."""
+        id_col = source.id_column
+        wanted = {}
+        for ord_, doc, exp in expected:
+            old = fidelity.scalar_text(doc.get(id_col.source))
+            if old and not fidelity.UUID_TEXT.fullmatch(old):
+                wanted[old] = (ord_, doc, exp["id"])
+        if not wanted:
+            return []
+        mapped = dict(self.conn.execute("select old_id, new_id from migration.id_map where table_name = %s"
+                                        " and old_id = any(%s)", [source.name, list(wanted)]).fetchall())
+        return [_mismatch(source, ord_, doc, "id_map", new_id, mapped.get(old))
+                for old, (ord_, doc, new_id) in wanted.items() if mapped.get(old) != new_id]
+
+    def _compare_merge(self, source: mapping.Source, batch) -> list[dict]:
+        """The progress merge (core-tables.md): compare what this row supplies to user_progress and
+        user_wallet; values both sides hold only where this side wins (d1pg.merge_winner)."""
+        wins = (source.name == "user_wallet") == (self.merge_winner == "wallet")
+        rows = []
+        mismatches = []
+        for ord_, doc in batch:
+            try:
+                rows.append((ord_, doc, self._expected(source, doc, ord_, set())))
+            except fidelity.Invalid as exc:
+                mismatches.append(_mismatch(source, ord_, doc, "(row)", f"a migrated row the contract rejects: {exc}",
+                                            "migrated"))
+        users = [e["user_id"] for _, _, e in rows]
+        progress = self._targets("user_progress", [c for c, _, _ in mapping.MERGE_TARGET_COLUMNS["user_progress"]],
+                                 "user_id", users)
+        wallet = self._targets("user_wallet", [c for c, _, _ in mapping.MERGE_TARGET_COLUMNS["user_wallet"]],
+                               "user_id", users)
+        backup = self.backup_created_at
+        for ord_, doc, exp in rows:
+            p, w = progress.get(exp["user_id"]), wallet.get(exp["user_id"])
+            if p is None or w is None:
+                mismatches.append(_mismatch(source, ord_, doc, "user_id", exp["user_id"], "no target row"))
+                continue
+            want: list[tuple[str, dict, object]] = []
+            if source.name == "user_wallet":
+                want += [("id", p, exp["id"]), ("id", w, exp["id"]),
+                         ("xp_to_next_level", p, _or(exp["xp_to_next_level"], 100)),
+                         ("total_skill_stars", p, _or(exp["total_skill_stars"], 0)),
+                         ("updated_at", p, _or(exp["updated_at"], backup)),
+                         ("updated_at", w, _or(exp["updated_at"], backup))]
+                shared = [("total_xp", p, exp["xp"]), ("current_level", p, exp["level"]), ("coins", w, exp["coins"])]
+            else:
+                alone = p["id"] == exp["id"]
+                created = _or(exp["created_at"], backup)
+                want += [("created_at", p, created), ("created_at", w, created)]
+                if alone:
+                    want += [("id", w, fidelity.name_uuid(f"user_wallet:{exp['user_id']}")),
+                             ("updated_at", p, _or(exp["updated_at"], backup)),
+                             ("xp_to_next_level", p, 100), ("total_skill_stars", p, 0)]
+                shared = [("total_xp", p, exp["total_xp"]), ("current_level", p, exp["current_level"]),
+                          ("coins", w, exp["coins"])]
+                if alone:
+                    want += [(c, t, _or(v, {"total_xp": 0, "current_level": 1, "coins": 0}[c])) for c, t, v in shared]
+                    shared = []
+            want += [(c, t, v) for c, t, v in shared if wins and v is not None]
+            for column, target, value in want:
+                if not _same(value, target[column]):
+                    mismatches.append(_mismatch(source, ord_, doc, column, value, target[column]))
+        return mismatches
+
+
+def _or(value, default):
+    return default if value is None else value
+
+
+def _same(expected, actual) -> bool:
+    """Equal as PostgreSQL compares them: instants for timestamps, numbers by value; a boolean is
+    never equal to a number."""
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    if isinstance(expected, bool) != isinstance(actual, bool):
+        return False
+    return expected == actual
+
+
+def _mismatch(source: mapping.Source, ord_: int, doc: dict, column: str, expected, actual) -> dict:
+    source_id = doc.get(source.id_column.source)
+    return {"table": source.name, "ord": ord_, "source_id": None if source_id is None else str(source_id),
+            "column": column, "expected": None if expected is None else str(expected),
+            "actual": None if actual is None else str(actual)}

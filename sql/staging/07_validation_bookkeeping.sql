@@ -1,0 +1,27 @@
+-- Bookkeeping of validation and of values the migration changed on purpose.
+-- Contract: migration-contract.md §8 (each check and its result per validate run), §9 (the report
+-- lists every loss, including values changed by a value map).
+-- Requires: 00_schemas.
+create table if not exists migration.checks (
+    run_id uuid not null,
+    transform_run_id uuid not null,
+    position integer not null,
+    check_name text not null,
+    category text not null,
+    offending_rows bigint not null,
+    examples jsonb not null default '[]'::jsonb,
+    primary key (run_id, position),
+    constraint checks_category_check check (
+        category in ('accounting', 'counts', 'foreign_key', 'unique_key', 'value_fidelity')
+    )
+);
+
+create table if not exists migration.value_changes (
+    run_id uuid not null,
+    source_table text not null,
+    column_name text not null,
+    old_value text not null,
+    new_value text not null,
+    rows_changed bigint not null,
+    primary key (run_id, source_table, column_name, old_value)
+);
