@@ -98,11 +98,11 @@ def transform(c, database_url=None, target_schema=None, replace=False, accept_un
 @task(help={"out": "folder for the rendered SQL (default: rendered)", "database_url": DB_HELP,
             "target_schema": SCHEMA_HELP})
 def render(c, out="rendered", database_url=None, target_schema=None):
-    """Write the exact SQL transform runs, one file per step plus transform.sql, for review or psql."""
+    """Write the exact SQL transform and validate run, one file per step, for review or psql."""
+    from d1pg.render import write_review_bundle
     from d1pg.report import run_guarded
-    from d1pg.transform import write_bundle
 
-    run_guarded(lambda: write_bundle(_settings(database_url, target_schema), Path(out)))
+    run_guarded(write_review_bundle, _settings(database_url, target_schema), Path(out))
 
 
 @task(iterable=["skip_table"], help={"backup": "path to the backup (.json or gzip)",
@@ -179,7 +179,7 @@ def lint(c, fix=False):
 
     sqlfluff reads the staging and schema templates and the macros as templates, and the transform
     as it runs: rendered offline (every mapped table, PostgreSQL 18 and 15) into build/lint."""
-    from d1pg.transform import render_for_lint
+    from d1pg.render import render_for_lint
 
     verb = "fix" if fix else "lint"
     c.run(f"sqlfluff {verb} sql/staging sql/schema templates", pty=False)

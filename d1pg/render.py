@@ -8,6 +8,7 @@ quotes) and static mapping metadata (through ``literal``). Runtime values reach 
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -119,3 +120,73 @@ def bundle_header(what: str, sources: list[str], server_version: str) -> str:
         "-- Rendered from: " + ", ".join(sources),
     ]
     return "\n".join(lines) + "\n"
+
+
+def write_steps(folder: Path, script: Path, title: str, steps: list, server_version: str) -> list[Path]:
+    """Write rendered steps (each with ``label``, ``template``, ``sql``) as one numbered file per
+    step under ``folder`` and all of them, in order, as ``script``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.sql"):
+        old.unlink()
+    paths = []
+    whole = [bundle_header(title, sorted({s.template for s in steps}), server_version)]
+    for i, step in enumerate(steps, 1):
+        name = f"{i:03d}_{re.sub(r'[^a-z0-9]+', '_', step.label.lower()).strip('_')}.sql"
+        text = bundle_header(f"{title.split(':')[0]} step {i}: {step.label}", [step.template], server_version)
+        (folder / name).write_text(text + "\n" + step.sql)
+        paths.append(folder / name)
+        whole.append(f"\n-- step {i}: {step.label} ({step.template})\n" + step.sql)
+    script.write_text("".join(whole))
+    return paths
+
+
+def write_review_bundle(settings, out: Path, *, offline_version: int | None = None,
+                        quiet: bool = False) -> list[Path]:
+    """``invoke render``: the exact SQL transform and validate execute, for this server and staging,
+    one file per step (``out/transform/``, ``out/validate/``) plus ``out/transform.sql`` and
+    ``out/validate.sql``. Run the first with
+    ``psql -v ON_ERROR_STOP=1 --single-transaction -f transform.sql``, then ``psql -f validate.sql``
+    (each check prints its offending rows; none when it passes).
+
+    With ``offline_version`` (a server_version_num) no database is asked: every mapped source
+    counts as staged. That is how ``invoke lint`` checks the SQL as it will run."""
+    from d1pg import mapping, report, transform, validate
+    from d1pg.db import connect, database_url, server_version
+
+    if offline_version is None:
+        with connect(database_url(settings)) as conn:
+            num, version = server_version(conn)
+            staged = transform.staged_tables(conn)
+    else:
+        num, staged = offline_version, mapping.mapped_source_names()
+        version = f"{num // 10000} (rendered offline)"
+    transform_steps = transform.steps(settings, num, staged)
+    validate_steps = validate.steps(settings)
+    paths = write_steps(out / "transform", out / "transform.sql",
+                        "d1pg transform: every step in order; run with "
+                        "psql -v ON_ERROR_STOP=1 --single-transaction -f transform.sql", transform_steps, version)
+    paths += write_steps(out / "validate", out / "validate.sql",
+                         "d1pg validate: every check in order; each returns its offending rows (none = pass); "
+                         "run with psql -v ON_ERROR_STOP=1 -f validate.sql", validate_steps, version)
+    if not quiet:
+        report.say(f"wrote {len(transform_steps)} transform steps to {out / 'transform'}/ and "
+                   f"{len(validate_steps)} validate steps to {out / 'validate'}/, and all of them to "
+                   f"{out / 'transform.sql'} and {out / 'validate.sql'}")
+    return paths
+
+
+def render_for_lint(out: Path) -> list[Path]:
+    """Render transform and validate offline for PostgreSQL 18 and 15 under ``out``; return what to
+    lint: every step for 18, and for 15 the steps whose text differs."""
+    from d1pg.config import settings
+
+    shutil.rmtree(out, ignore_errors=True)
+    newest = write_review_bundle(settings(), out / "pg18", offline_version=180000, quiet=True)
+    oldest = write_review_bundle(settings(), out / "pg15", offline_version=150000, quiet=True)
+    return newest + [old for new, old in zip(newest, oldest, strict=True)
+                     if _body(new.read_text()) != _body(old.read_text())]
+
+
+def _body(text: str) -> str:
+    """A rendered step without its header (which names the version and the time)."""
+    return text.split("\n\n", 1)[1]

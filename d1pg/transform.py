@@ -7,7 +7,6 @@ exactly the text ``invoke render`` writes.
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,9 @@ import psycopg
 from d1pg import mapping, report
 from d1pg.audit import audited
 from d1pg.config import Settings
-from d1pg.config import settings as default_settings
-from d1pg.db import connect, database_url, describe_error, locked_connection, run_script, server_version
+from d1pg.db import database_url, describe_error, locked_connection, run_script, server_version
 from d1pg.errors import DatabaseError, InputError
-from d1pg.render import bundle_header, render
+from d1pg.render import render
 from d1pg.stage import ensure_bookkeeping
 
 
@@ -101,64 +99,12 @@ def steps(settings: Settings, server_version_num: int, staged: set[str]) -> list
     return out
 
 
-def _staged_tables(conn: psycopg.Connection) -> set[str]:
+def staged_tables(conn: psycopg.Connection) -> set[str]:
     exists = conn.execute("select to_regclass('migration.staged_tables') is not null").fetchone()[0]
     if not exists:
         return set()
     return {r[0] for r in conn.execute(
         "select table_name from migration.staged_tables where skipped_reason is null").fetchall()}
-
-
-def write_bundle(settings: Settings, out: Path, *, offline_version: int | None = None,
-                 quiet: bool = False) -> list[Path]:
-    """``invoke render``: write the transform SQL for this server and staging, one file per step,
-    plus ``transform.sql`` with all of them, runnable with
-    ``psql -v ON_ERROR_STOP=1 --single-transaction -f transform.sql``.
-
-    With ``offline_version`` (a server_version_num) no database is asked: every mapped source
-    counts as staged. That is how ``invoke lint`` checks the SQL as it will run."""
-    if offline_version is None:
-        with connect(database_url(settings)) as conn:
-            num, version = server_version(conn)
-            staged = _staged_tables(conn)
-    else:
-        num, staged = offline_version, mapping.mapped_source_names()
-        version = f"{num // 10000} (rendered offline)"
-    rendered = steps(settings, num, staged)
-    folder = out / "transform"
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.sql"):
-        old.unlink()
-    paths = []
-    whole = [bundle_header("d1pg transform: every step in order; run with "
-                           "psql -v ON_ERROR_STOP=1 --single-transaction -f transform.sql",
-                           sorted({s.template for s in rendered}), version)]
-    for i, step in enumerate(rendered, 1):
-        name = f"{i:03d}_{step.label.replace(', ', '_').replace(' ', '_')}.sql"
-        text = bundle_header(f"d1pg transform step {i}: {step.label}", [step.template], version) + "\n" + step.sql
-        (folder / name).write_text(text)
-        paths.append(folder / name)
-        whole.append(f"\n-- step {i}: {step.label} ({step.template})\n" + step.sql)
-    (out / "transform.sql").write_text("".join(whole))
-    paths.append(out / "transform.sql")
-    if not quiet:
-        report.say(f"wrote {len(rendered)} steps to {folder}/ and all of them to {out / 'transform.sql'}")
-    return paths
-
-
-def render_for_lint(out: Path) -> list[Path]:
-    """Render the transform offline for PostgreSQL 18 and 15 under ``out``; return what to lint:
-    every step for 18, and for 15 the steps whose text differs."""
-    shutil.rmtree(out, ignore_errors=True)
-    newest = write_bundle(default_settings(), out / "pg18", offline_version=180000, quiet=True)[:-1]
-    oldest = write_bundle(default_settings(), out / "pg15", offline_version=150000, quiet=True)[:-1]
-    return newest + [old for new, old in zip(newest, oldest, strict=True)
-                     if _body(new.read_text()) != _body(old.read_text())]
-
-
-def _body(text: str) -> str:
-    """A rendered step without its header (which names the version and the time)."""
-    return text.split("\n\n", 1)[1]
 
 
 def transform(settings: Settings, options: Options | None = None, *, progress: bool | None = None,
@@ -172,7 +118,7 @@ def transform(settings: Settings, options: Options | None = None, *, progress: b
     with locked_connection(url) as conn:
         ensure_bookkeeping(conn)
         num, _ = server_version(conn)
-        staged = _staged_tables(conn)
+        staged = staged_tables(conn)
         rendered = steps(settings, num, staged)
         stage_run = conn.execute("select stage_run_id from migration.staged_tables limit 1").fetchone()
         conn.commit()

@@ -8,16 +8,16 @@ import os
 import shutil
 import subprocess
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from d1pg.errors import InputError
 from d1pg.mapping import NAMESPACE_UUID
+from d1pg.render import write_review_bundle
 from d1pg.schema import create_schema
 from d1pg.stage import stage
-from d1pg.transform import Options, transform, write_bundle
+from d1pg.transform import Options, transform
 from tests.conftest import SAMPLE, write_backup
 
 U1 = "0b6f8a2e-4a4b-4b8e-9b1a-0d2f3c4e5f60"
@@ -343,7 +343,7 @@ def test_rendered_bundle_run_by_psql_gives_the_same_rows(tmp_path, pg_url, pg_se
     transform(pg_settings, quiet=True)
     tables = ["users", "accounts", "user_progress", "user_wallet", "habit_logs", "points_ledger", "goals"]
     by_tool = {t: query(f"select md5(string_agg(x::text, ',' order by x::text)) from {t} as x") for t in tables}  # noqa: S608
-    write_bundle(pg_settings, tmp_path / "bundle")
+    write_review_bundle(pg_settings, tmp_path / "bundle", quiet=True)
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("truncate " + ", ".join(tables[::-1]) + ", user_skills, user_achievements, user_streaks,"
                      " activity_events, habits, goal_milestones, skill_definitions, achievement_definitions")
@@ -352,10 +352,17 @@ def test_rendered_bundle_run_by_psql_gives_the_same_rows(tmp_path, pg_url, pg_se
     assert proc.returncode == 0, proc.stderr
     for t in tables:
         assert query(f"select md5(string_agg(x::text, ',' order by x::text)) from {t} as x") == by_tool[t], t  # noqa: S608
+    checks = subprocess.run([psql, "-X", "-v", "ON_ERROR_STOP=1", "-f", str(tmp_path / "bundle" / "validate.sql"),
+                             pg_url], capture_output=True, text=True)
+    assert checks.returncode == 0, checks.stderr
+    steps = len(list((tmp_path / "bundle" / "validate").glob("*.sql")))
+    assert checks.stdout.count("(0 rows)") == steps - 1  # every check but the run selection returns nothing
 
 
 def test_render_writes_one_file_per_step_with_a_header(tmp_path, pg_settings):
-    paths = write_bundle(pg_settings, tmp_path / "out")
+    paths = write_review_bundle(pg_settings, tmp_path / "out", quiet=True)
     steps = [p for p in paths if p.parent.name == "transform"]
     assert len(steps) > 20 and all(p.read_text().startswith("-- d1pg transform step") for p in steps)
-    assert Path(tmp_path / "out" / "transform.sql").exists()
+    checks = [p for p in paths if p.parent.name == "validate"]
+    assert len(checks) > 40 and all(p.read_text().startswith("-- d1pg validate step") for p in checks)
+    assert (tmp_path / "out" / "transform.sql").exists() and (tmp_path / "out" / "validate.sql").exists()

@@ -15,7 +15,9 @@ with expected as (
             {{ name | literal }}{{ "," if not loop.last }}
             {% endfor %}
         )
-    {{ "union all" if not loop.last }}
+    {% if not loop.last %}
+    union all
+    {% endif %}
     {% endfor %}
 ),
 
@@ -25,7 +27,9 @@ actual as (
         {{ target | literal }} as target_table,
         count(*) as actual_rows
     from {{ target_schema | ident }}.{{ target | ident }}
-    {{ "union all" if not loop.last }}
+    {% if not loop.last %}
+    union all
+    {% endif %}
     {% endfor %}
 )
 
