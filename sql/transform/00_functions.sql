@@ -17,24 +17,23 @@ return t ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-f
 -- sha256(namespace bytes || UTF-8 name), version nibble 8, variant bits 10.
 create or replace function migration.name_uuid(name text)
 returns uuid
-language sql immutable strict parallel safe
-return (
-    select
-        (
-            substr(h.hex, 1, 12)
-            || '8'
-            || substr(h.hex, 14, 3)
-            || substr('89ab', (position(substr(h.hex, 17, 1) in '0123456789abcdef') - 1) % 4 + 1, 1)
-            || substr(h.hex, 18, 15)
-        )::uuid
-    from (
-        select
-            encode(
-                substr(sha256('\x6a061f31e1f2448f9265d3177f1d5d19'::bytea || convert_to(name, 'UTF8')), 1, 16),
-                'hex'
-            ) as hex
-    ) as h
-);
+language plpgsql immutable strict parallel safe
+as $$
+declare
+    hex text := encode(
+        substr(sha256('\x6a061f31e1f2448f9265d3177f1d5d19'::bytea || convert_to(name, 'UTF8')), 1, 16),
+        'hex'
+    );
+begin
+    return (
+        substr(hex, 1, 12)
+        || '8'
+        || substr(hex, 14, 3)
+        || substr('89ab', (position(substr(hex, 17, 1) in '0123456789abcdef') - 1) % 4 + 1, 1)
+        || substr(hex, 18, 15)
+    )::uuid;
+end
+$$;
 
 -- A JSON number as JavaScript's String(number) prints it (shortest round-trip digits;
 -- exponent form only below 1e-6 or from 1e21). NULL beyond the range of a double.
@@ -86,103 +85,122 @@ end;
 -- of '<source table>:<old id>'. NULL when there is no usable id.
 create or replace function migration.to_id(v jsonb, source_table text)
 returns uuid
-language sql immutable parallel safe
-return (
-    select
-        case
-            when t.s is null or t.s = '' then null
-            when migration.is_uuid_text(t.s) then lower(t.s)::uuid
-            else migration.name_uuid(source_table || ':' || t.s)
-        end
-    from (select migration.scalar_text(v) as s) as t
-);
+language plpgsql immutable parallel safe
+as $$
+declare
+    t text := migration.scalar_text(v);
+begin
+    if t is null or t = '' then
+        return null;
+    elsif migration.is_uuid_text(t) then
+        return lower(t)::uuid;
+    end if;
+    return migration.name_uuid(source_table || ':' || t);
+end
+$$;
 
 -- Epoch seconds (|n| < 1e11) or milliseconds, rounded to whole microseconds half to even;
 -- NULL outside years 0001-9999.
 create or replace function migration.epoch_to_timestamptz(n numeric)
 returns timestamptz
-language sql immutable strict parallel safe
-return (
-    select
-        case
-            when r.micros between -62135596800000000 and 253402300799999999
-                then
-                    (
-                        timestamp '1970-01-01 00:00:00'
-                        + make_interval(days => div(r.micros, 86400000000)::int)
-                        + mod(r.micros, 86400000000)::float8 * interval '1 microsecond'
-                    ) at time zone 'UTC'
-        end
-    from (
-        select
-            (
-                case
-                    when x.exact - floor(x.exact) > 0.5 then floor(x.exact) + 1
-                    when x.exact - floor(x.exact) < 0.5 then floor(x.exact)
-                    when floor(x.exact) % 2 = 0 then floor(x.exact)
-                    else floor(x.exact) + 1
-                end
-            )::numeric as micros
-        from (
-            select case when abs(n) < 1e11 then n * 1000000 else n * 1000 end as exact
-            where abs(n) < 1e20
-        ) as x
-    ) as r
-);
+language plpgsql immutable strict parallel safe
+as $$
+declare
+    exact numeric;
+    micros numeric;
+begin
+    if abs(n) >= 1e20 then
+        return null;
+    end if;
+    exact := case when abs(n) < 1e11 then n * 1000000 else n * 1000 end;
+    micros := case
+        when exact - floor(exact) > 0.5 then floor(exact) + 1
+        when exact - floor(exact) < 0.5 then floor(exact)
+        when floor(exact) % 2 = 0 then floor(exact)
+        else floor(exact) + 1
+    end;
+    if micros not between -62135596800000000 and 253402300799999999 then
+        return null;
+    end if;
+    return (
+        timestamp '1970-01-01 00:00:00'
+        + make_interval(days => div(micros, 86400000000)::int)
+        + mod(micros, 86400000000)::float8 * interval '1 microsecond'
+    ) at time zone 'UTC';
+end
+$$;
 
 -- A timestamp by the closed grammar of §4: 'YYYY-MM-DD HH:MM:SS[.f]' (UTC),
 -- 'YYYY-MM-DDTHH:MM:SS[.f][Z|±HH:MM]', 'YYYY-MM-DD' (midnight UTC), or an epoch (number or
 -- numeric string). Fractions of 1-6 digits; fields must form a real instant.
 create or replace function migration.text_to_timestamptz(t text)
 returns timestamptz
-language sql immutable strict parallel safe
-return case
-    when t ~ '^-?[0-9]+(\.[0-9]+)?$' then migration.epoch_to_timestamptz(t::numeric)
-    else (
-        select
-            case
-                when
-                    f.y between 1 and 9999
-                    and f.mo between 1 and 12
-                    and f.d between 1 and case
-                        when f.mo in (4, 6, 9, 11) then 30
-                        when f.mo = 2 and (f.y % 4 = 0 and f.y % 100 <> 0 or f.y % 400 = 0) then 29
-                        when f.mo = 2 then 28
-                        else 31
-                    end
-                    and f.h < 24
-                    and f.mi < 60
-                    and f.s < 60
-                    and f.zh < 24
-                    and f.zm < 60
-                    then
-                        make_timestamp(f.y, f.mo, f.d, f.h, f.mi, f.s + f.frac) at time zone 'UTC'
-                        - f.zsign * make_interval(hours => f.zh, mins => f.zm)
-            end
-        from (
-            select
-                m[1]::int as y,
-                m[2]::int as mo,
-                m[3]::int as d,
-                coalesce(m[5]::int, 0) as h,
-                coalesce(m[6]::int, 0) as mi,
-                coalesce(m[7]::int, 0) as s,
-                coalesce(('0.' || m[8])::float8, 0) as frac,
-                case when m[10] = '-' then -1 else 1 end as zsign,
-                coalesce(m[11]::int, 0) as zh,
-                coalesce(m[12]::int, 0) as zm
-            from
-                regexp_match(
-                    t,
-                    '^([0-9]{4})-([0-9]{2})-([0-9]{2})'
-                    || '(?:([ Tt])([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?'
-                    || '([Zz]|([+-])([0-9]{2}):([0-9]{2}))?)?$'
-                ) as m
-            -- the SQLite form (one space) carries no zone
-            where m is not null and not (m[4] = ' ' and m[9] is not null)
-        ) as f
-    )
-end;
+language plpgsql immutable strict parallel safe
+as $$
+declare
+    rest text;
+    zone text;
+    y int;
+    mo int;
+    d int;
+    h int;
+    mi int;
+    sec int;
+    zh int;
+    zm int;
+    last_day int;
+begin
+    if t ~ '^-?[0-9]+(\.[0-9]+)?$' then
+        return migration.epoch_to_timestamptz(t::numeric);
+    end if;
+    -- Validity by one regular expression without capture groups (PostgreSQL's engine is fast
+    -- without them), then the fields by position: the grammar is fixed-width up to the seconds.
+    if t !~ (
+        '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
+        || '(?:[ Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?)?$'
+    ) then
+        return null;
+    end if;
+    rest := substr(t, 20);
+    if right(rest, 1) in ('Z', 'z') then
+        rest := left(rest, -1);
+    elsif right(rest, 6) ~ '^[+-]' then
+        zone := right(rest, 6);
+        rest := left(rest, -6);
+    end if;
+    -- the SQLite form (one space) carries no zone
+    if substr(t, 11, 1) = ' ' and length(t) > 19 + length(rest) then
+        return null;
+    end if;
+    y := substr(t, 1, 4)::int;
+    mo := substr(t, 6, 2)::int;
+    d := substr(t, 9, 2)::int;
+    h := coalesce(nullif(substr(t, 12, 2), '')::int, 0);
+    mi := coalesce(nullif(substr(t, 15, 2), '')::int, 0);
+    sec := coalesce(nullif(substr(t, 18, 2), '')::int, 0);
+    zh := coalesce(substr(zone, 2, 2)::int, 0);
+    zm := coalesce(substr(zone, 5, 2)::int, 0);
+    last_day := case
+        when mo in (4, 6, 9, 11) then 30
+        when mo = 2 and (y % 4 = 0 and y % 100 <> 0 or y % 400 = 0) then 29
+        when mo = 2 then 28
+        else 31
+    end;
+    if y not between 1 and 9999
+        or mo not between 1 and 12
+        or d not between 1 and last_day
+        or h >= 24
+        or mi >= 60
+        or sec >= 60
+        or zh >= 24
+        or zm >= 60 then
+        return null;
+    end if;
+    return make_timestamp(y, mo, d, h, mi, sec + coalesce(('0' || nullif(rest, ''))::float8, 0))
+        at time zone 'UTC'
+        - case when left(zone, 1) = '-' then -1 else 1 end * make_interval(hours => zh, mins => zm);
+end
+$$;
 
 create or replace function migration.to_timestamptz(v jsonb)
 returns timestamptz
@@ -210,19 +228,25 @@ end;
 -- integer and bigint in range, NULL otherwise (the caller tells invalid_integer from out_of_range).
 create or replace function migration.to_int4(v jsonb)
 returns integer
-language sql immutable strict parallel safe
-return (
-    select case when i.n between -2147483648 and 2147483647 then i.n::integer end
-    from (select migration.to_integer(v) as n) as i
-);
+language plpgsql immutable strict parallel safe
+as $$
+declare
+    n numeric := migration.to_integer(v);
+begin
+    return case when n between -2147483648 and 2147483647 then n::integer end;
+end
+$$;
 
 create or replace function migration.to_int8(v jsonb)
 returns bigint
-language sql immutable strict parallel safe
-return (
-    select case when i.n between -9223372036854775808 and 9223372036854775807 then i.n::bigint end
-    from (select migration.to_integer(v) as n) as i
-);
+language plpgsql immutable strict parallel safe
+as $$
+declare
+    n numeric := migration.to_integer(v);
+begin
+    return case when n between -9223372036854775808 and 9223372036854775807 then n::bigint end;
+end
+$$;
 
 -- A boolean: 0, 1, "0", "1", true, false.
 create or replace function migration.to_boolean(v jsonb)

@@ -22,7 +22,7 @@ with source_rows as (
     {% endif %}
 ),
 
-converted as (
+converted as materialized (
     select
         r.*,
         migration.scalar_text(r.{{ raw_of(source.id_column) }}) as source_id,
@@ -66,7 +66,7 @@ completed as (
     cross join transform_context as ctx
 ),
 
-checked as (
+checked as materialized (
     select
         {% for col in source.columns %}
         {% set error = column_error(col, 'm.' ~ raw_of(col), 'm.' ~ (col.target | ident), 'm.' ~ (('final_' ~ col.target) | ident)) %}
