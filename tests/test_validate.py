@@ -195,3 +195,12 @@ def test_audit_trail_has_start_end_and_counts_of_each_step(migrated, query):
         assert messages[-1] == f"{step} succeeded", messages[-3:]
     per_table = query("select count(*) from migration.audit_log where counts ? 'migrated'")[0][0]
     assert per_table >= 15
+
+
+def test_value_fidelity_follows_the_merge_winner_setting(pg_settings, change):
+    migrate(pg_settings, SAMPLE, Options(merge_winner="progress"), progress=False)
+    _, results = validate(pg_settings, full=True, quiet=True, progress=False)
+    assert all(r.passed for r in results)
+    change("update user_progress set total_xp = total_xp + 1 where user_id in (select user_id from user_wallet)")
+    failed = failing(pg_settings, full=True)
+    assert failed["value fidelity user_progress (every row)"] >= 1
