@@ -252,8 +252,8 @@ def _source_rows(conn, stage_run, records: list[dict]) -> dict[tuple[str, int], 
         wanted.setdefault(r["source_table"], set()).add(r["source_ord"])
     out = {}
     for table, ords in wanted.items():
-        if not is_plain_identifier(table) or not conn.execute("select to_regclass(%s) is not null",
-                                                              [f"staging.{table}"]).fetchone()[0]:
+        if not is_plain_identifier(table) or not conn.execute(
+                "select to_regclass(format('staging.%%I', %s::text)) is not null", [table]).fetchone()[0]:
             continue
         query = sql.SQL("select ord, coalesce(doc::text, raw_text) from {} where ord = any(%s)").format(
             qualified("staging", table))
