@@ -182,7 +182,7 @@ def lint(c, fix=False):
     from d1pg.render import render_for_lint
 
     verb = "fix" if fix else "lint"
-    c.run(f"sqlfluff {verb} sql/staging sql/schema templates", pty=False)
+    c.run(f"sqlfluff {verb} sql/staging sql/schema sql/rollback templates", pty=False)
     rendered = " ".join(str(p) for p in render_for_lint(Path("build/lint")))
     c.run(f"sqlfluff lint --templater raw --processes 2 {rendered}", pty=False)
     c.run(f"ruff check {'--fix ' if fix else ''}.", pty=False)
@@ -194,3 +194,58 @@ def test(c, k=None, lint_first=True):
     if lint_first:
         lint(c)
     c.run("python -m pytest" + (f" -k {k!r}" if k else ""), pty=False)
+
+
+@task(iterable=["table"], help={"table": "profile only this staged table (repeatable; default all)",
+                                "database_url": DB_HELP})
+def profile(c, table=None, database_url=None):
+    """Show the shapes of the staged values per table and column (timestamps, ids, 0/1, JSON text, nulls)."""
+    from d1pg.profile import profile as run_profile
+    from d1pg.report import run_guarded
+
+    run_guarded(lambda: run_profile(_settings(database_url), tables=tuple(table or ())))
+
+
+@task(help={"yes": "really do it; without --yes only show what would be done",
+            "drop": "drop the target tables d1pg created (migration.created_tables) instead of emptying them",
+            "database_url": DB_HELP, "target_schema": SCHEMA_HELP})
+def rollback(c, yes=False, drop=False, database_url=None, target_schema=None):
+    """Empty the mapped target tables in reverse dependency order, no CASCADE (--drop: drop those d1pg created)."""
+    from d1pg.report import run_guarded
+    from d1pg.rollback import rollback as run_rollback
+
+    run_guarded(lambda: run_rollback(_settings(database_url, target_schema), yes=yes, drop=drop))
+
+
+@task(help={"yes": "really drop them; without --yes only show what would be dropped", "database_url": DB_HELP})
+def clean(c, yes=False, database_url=None):
+    """Drop d1pg's own schemas: staging, staging_view and migration (bookkeeping and audit trail)."""
+    from d1pg.report import run_guarded
+    from d1pg.rollback import clean as run_clean
+
+    run_guarded(lambda: run_clean(_settings(database_url), yes=yes))
+
+
+@task(help={"runs": "how many of the last runs to list (default 10)", "database_url": DB_HELP})
+def status(c, runs=10, database_url=None):
+    """Show what is staged (tables, rows, unstorable, skipped, the stage run) and the last runs with their outcome."""
+    from d1pg.report import run_guarded
+    from d1pg.review import status as run_status
+
+    run_guarded(lambda: run_status(_settings(database_url), runs=int(runs)))
+
+
+@task(iterable=["table"], help={
+    "run": "the transform run to review (default: the last that succeeded)",
+    "table": "only this source table (repeatable; conflicts: target table)",
+    "limit": "rows of each kind shown on screen (default 10; the CSV files hold all)",
+    "csv": "also write rejects.csv, orphans.csv and conflicts.csv into this folder",
+    "database_url": DB_HELP,
+})
+def review(c, run=None, table=None, limit=10, csv=None, database_url=None):
+    """List rejects, orphans and conflicts by table and reason with raw values (secrets masked); --csv exports them."""
+    from d1pg.report import run_guarded
+    from d1pg.review import review as run_review
+
+    run_guarded(lambda: run_review(_settings(database_url), run_id=run, tables=tuple(table or ()), limit=int(limit),
+                                   csv_dir=Path(csv) if csv else None))

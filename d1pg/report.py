@@ -121,6 +121,8 @@ def _mask_doc(doc):
         return {k: (MASK if is_secret(k) and v is not None else _mask_doc(v)) for k, v in doc.items()}
     if isinstance(doc, list):
         return [_mask_doc(v) for v in doc]
+    if isinstance(doc, str):
+        return mask_value(None, doc)  # JSON text inside a string (a *_json column of a whole row)
     return doc
 
 

@@ -15,6 +15,12 @@ def test_secret_keys_inside_json_text_are_masked_at_any_depth():
     assert '"name": "Ann"' in masked and '"id": "a1"' in masked
 
 
+def test_json_text_held_in_a_string_of_a_row_is_masked_inside():
+    row = '{"id": "e1", "metadata_json": "{\\"session_state\\": \\"tok-DDD\\", \\"broken", "n": "{\\"a\\": 1}"}'
+    masked = mask_value(None, row)
+    assert "tok-DDD" not in masked and '"id": "e1"' in masked and '"n": "{\\"a\\": 1}"' in masked
+
+
 def test_unparsable_json_text_is_still_masked():
     masked = mask_value("raw_row", '{"id_token": "tok-CCC", "x": "\\ud800')
     assert "tok-CCC" not in masked

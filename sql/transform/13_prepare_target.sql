@@ -2,7 +2,7 @@
 -- mapped tables together, in this transaction, without CASCADE.
 -- Contract: migration-contract.md §7 (replacing stops and names any table outside the mapping
 -- that references a mapped table).
--- Requires: 12_check_target.
+-- Requires: 12_check_target; macro outside_references (templates/catalog.sql).
 do $$
 declare
     filled text;
@@ -26,21 +26,11 @@ begin
         filled;
     end if;
 
-    select string_agg(distinct format('%I.%I', n.nspname, child.relname), ', ')
+    select string_agg(distinct format('%I.%I', r.referencing_schema, r.referencing_table), ', ')
     into blockers
-    from pg_catalog.pg_constraint as k
-    inner join pg_catalog.pg_class as child on k.conrelid = child.oid
-    inner join pg_catalog.pg_namespace as n on child.relnamespace = n.oid
-    inner join pg_catalog.pg_class as parent on k.confrelid = parent.oid
-    inner join pg_catalog.pg_namespace as pn on parent.relnamespace = pn.oid
-    where
-        k.contype = 'f'
-        and pn.nspname = {{ target_schema | literal }}
-        and parent.relname in ({% for t in target_tables %}{{ t | literal }}{{ ", " if not loop.last }}{% endfor %})
-        and not (
-            n.nspname = {{ target_schema | literal }}
-            and child.relname in ({% for t in target_tables %}{{ t | literal }}{{ ", " if not loop.last }}{% endfor %})
-        );
+    from (
+        {{ outside_references(target_schema, target_tables) | indent(8) }}
+    ) as r;
 
     if blockers is not null then
         raise exception 'cannot replace the target: tables outside the mapping reference it: %; nothing was written',
