@@ -17,7 +17,7 @@ from d1pg.config import Settings
 from d1pg.db import database_url, describe_error, locked_connection, run_script, server_version
 from d1pg.errors import DatabaseError, InputError
 from d1pg.render import render
-from d1pg.review import cell, shown
+from d1pg.review import shown
 
 SHAPES = {
     "absent": "the row has no such key",
@@ -139,8 +139,8 @@ def _show(profiles: list[TableProfile]) -> None:
         rows = []
         for key, shapes in t.columns().items():
             for i, s in enumerate(shapes):
-                rows.append([cell(key) if i == 0 else "", _describe(t.name, key, kinds) if i == 0 else "", s.shape,
-                             s.values, s.first_ord, cell(shown(key, s.example, 40))])
+                rows.append([key if i == 0 else "", _describe(t.name, key, kinds) if i == 0 else "", s.shape,
+                             s.values, s.first_ord, shown(key, s.example, 40)])
                 seen.add(s.shape)
         title = f"{t.name}: {t.stored_rows:,} rows" + (f" (+{t.unstorable_rows:,} unstorable, not profiled)"
                                                        if t.unstorable_rows else "")
@@ -150,4 +150,4 @@ def _show(profiles: list[TableProfile]) -> None:
                                  right={3, 4}))
     if seen:
         report.show(report.table("Shapes", ["shape", "meaning"],
-                                 [[s, cell(SHAPES[s])] for s in SHAPES if s in seen], right=set()))
+                                 [[s, SHAPES[s]] for s in SHAPES if s in seen], right=set()))

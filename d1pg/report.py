@@ -11,6 +11,7 @@ from datetime import UTC
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -63,7 +64,7 @@ def table(title: str, columns: list[str], rows: list[list], *, right: set[int] |
     for i, name in enumerate(columns):
         t.add_column(name, justify="right" if i in right else "left")
     for row in rows:
-        t.add_row(*[_cell(v) for v in row])
+        t.add_row(*[escape(_cell(v)) for v in row])  # data is never rich markup
     return t
 
 
@@ -77,9 +78,12 @@ def _cell(value) -> str:
     return str(value)
 
 
-SECRET_NAME = re.compile(r"token|secret|password|session_state", re.IGNORECASE)
+SECRET_NAME = re.compile(r"token$|secret|password|session_?state", re.IGNORECASE)
 """Column and key names whose values are masked wherever a person sees them (contract §9):
 mapping.SECRET_KEYS and anything else that looks like a credential."""
+
+SECRET_HINT = re.compile(r"token|secret|password|session_?state", re.IGNORECASE)
+"""Text that may hold a secret key somewhere inside."""
 
 MASK = "[masked]"
 
@@ -100,7 +104,7 @@ def mask_value(column: str | None, value):
     if not isinstance(value, str):
         return value
     stripped = value.lstrip()
-    if stripped[:1] in ("{", "[") and SECRET_NAME.search(value):
+    if stripped[:1] in ("{", "[") and SECRET_HINT.search(value):
         return mask_json_text(value)
     return value
 
@@ -111,8 +115,9 @@ def mask_json_text(text: str) -> str:
     try:
         doc = json.loads(text)
     except ValueError:
-        return re.sub(r'("[^"]*(?:token|secret|password|session_state)[^"]*"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\]]*)',
-                      lambda m: m.group(1) + json.dumps(MASK), text, flags=re.IGNORECASE)
+        return re.sub(r'"((?:[^"\\]|\\.)*)"(\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\]]*)',
+                      lambda m: m.group(0) if not is_secret(m.group(1))
+                      else f'"{m.group(1)}"{m.group(2)}{json.dumps(MASK)}', text)
     return json.dumps(_mask_doc(doc), ensure_ascii=False)
 
 

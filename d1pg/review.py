@@ -18,7 +18,6 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from rich.markup import escape
 
 from d1pg import report
 from d1pg.config import ADVISORY_LOCK_NAME, Settings
@@ -26,11 +25,6 @@ from d1pg.db import connect, database_url, qualified
 from d1pg.errors import InputError
 from d1pg.render import is_plain_identifier
 from d1pg.report import mask_value
-
-
-def cell(value) -> str | int | None:
-    """A value for a rich table cell: data is never read as rich markup (``[masked]`` stays visible)."""
-    return escape(value) if isinstance(value, str) else value
 
 
 def shown(column: str | None, value: str | None, width: int) -> str | None:
@@ -123,7 +117,7 @@ def _show_status(s: Status) -> None:
         rows.append(["total", sum(r[1] for r in s.staged), sum(r[2] for r in s.staged),
                      sum(r[3] for r in s.staged), "", ""])
         report.show(report.table("Staged", ["table", "rows", "stored", "unstorable", "skipped",
-                                            "integers beyond 2^53"], [[cell(v) for v in r] for r in rows],
+                                            "integers beyond 2^53"], rows,
                                  right={1, 2, 3}))
     else:
         report.say("nothing is staged")
@@ -144,7 +138,7 @@ def _show_status(s: Status) -> None:
                          shown("failure", r["failure"], 100) or "", str(r["run_id"])])
         report.show(report.table(f"Last {len(rows)} run(s), newest first",
                                  ["step", "started", "finished", "seconds", "status", "cause", "run"],
-                                 [[cell(v) for v in r] for r in rows], right={3}))
+                                 rows, right={3}))
     t = s.last_transform
     if t:
         report.say(f"last successful transform {t['run_id']} ({_when(t['finished_at'])}): {t['staged']:,} staged ="
@@ -319,30 +313,30 @@ def _show_review(r: Review, limit: int) -> None:
     if r.rejects:
         by = Counter((x["source_table"], x["reason"], x["column_name"] or "") for x in r.rejects)
         report.show(report.table("Rejects by table and reason", ["table", "reason", "column", "rows"],
-                                 [[cell(t), cell(why), cell(col), n] for (t, why, col), n in sorted(by.items())],
+                                 [[t, why, col, n] for (t, why, col), n in sorted(by.items())],
                                  right={3}))
         rows = [[x["source_table"], x["source_ord"], shown("source_id", x["source_id"], 40), x["column_name"],
                  x["reason"], shown(x["column_name"], x["raw_value"], 60)] for x in r.rejects[:limit]]
         report.show(report.table(f"Rejects (first {len(rows)} of {len(r.rejects):,})",
                                  ["table", "ord", "id", "column", "reason", "raw value"],
-                                 [[cell(v) for v in row] for row in rows], right={1}))
+                                 rows, right={1}))
     if r.orphans:
         by = Counter((x["source_table"], x["fk_column"], x["parent_table"], x["action"]) for x in r.orphans)
         report.show(report.table("Orphans by table and reference", ["table", "column", "parent", "action", "rows"],
-                                 [[cell(a), cell(b), cell(c), cell(d), n] for (a, b, c, d), n in sorted(by.items())],
+                                 [[a, b, c, d, n] for (a, b, c, d), n in sorted(by.items())],
                                  right={4}))
         rows = [[x["source_table"], x["source_ord"], shown("source_id", x["source_id"], 40), x["fk_column"],
                  shown(x["fk_column"], x["missing_value"], 40), x["parent_table"], x["action"]]
                 for x in r.orphans[:limit]]
         report.show(report.table(f"Orphans (first {len(rows)} of {len(r.orphans):,})",
                                  ["table", "ord", "id", "column", "missing value", "parent", "action"],
-                                 [[cell(v) for v in row] for row in rows], right={1}))
+                                 rows, right={1}))
     if r.conflicts:
         by = Counter((x["target_table"], key) for x in r.conflicts for key in json.loads(x["detail"]) if key != "kept")
         report.show(report.table("Merge conflicts by table and value", ["table", "value", "rows"],
-                                 [[cell(t), cell(k), n] for (t, k), n in sorted(by.items())], right={2}))
+                                 [[t, k, n] for (t, k), n in sorted(by.items())], right={2}))
         rows = [[x["target_table"], x["key"], shown("detail", x["detail"], 100)] for x in r.conflicts[:limit]]
         report.show(report.table(f"Merge conflicts (first {len(rows)} of {len(r.conflicts):,})",
-                                 ["table", "key", "detail"], [[cell(v) for v in row] for row in rows], right=set()))
+                                 ["table", "key", "detail"], rows, right=set()))
     for path in r.csv_files:
         report.say(f"wrote {path}")
