@@ -148,6 +148,7 @@ def _execute(conn, rendered: list[Step], run_id: str, options: Options, audit, p
     with report.byte_progress("transform", len(rendered), progress) as update:
         for i, step in enumerate(rendered):
             update(i, f"transform: {step.label}")
+            audit.log("info", f"step {step.label} started", table=step.table)
             t0 = time.perf_counter()
             try:
                 run_script(conn, step.sql)

@@ -280,6 +280,12 @@ def test_failed_transform_writes_nothing_and_is_recorded_as_failed(tmp_path, pg_
     assert query("select count(*) from migration.rejects where source_table <> ''") == [(0,)]
     failed = query("select status, failure from migration.runs where step = 'transform'")
     assert failed[0][0] == "failed" and "injected failure" in failed[0][1] and "goals" in failed[0][1]
+    trail = [(level, message) for level, message in query(
+        "select level, message from migration.audit_log where run_id = (select run_id from migration.runs"
+        " where step = 'transform') order by audit_id")]
+    assert trail[-3][1] == "step load_source goals started"  # the step that failed began, and never ended
+    assert trail[-2][0] == "error" and "injected failure" in trail[-2][1]
+    assert trail[-1] == ("info", "transform failed")
 
 
 def _sample_accounting(query, rid):
