@@ -68,9 +68,9 @@ def mask(url: str) -> str:
     return re.sub(r"(password=)\S+", r"\1***", url)
 
 
-def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection:
+def connect(url: str, *, autocommit: bool = False, application_name: str = APPLICATION_NAME) -> psycopg.Connection:
     try:
-        return psycopg.connect(url, autocommit=autocommit, application_name=APPLICATION_NAME)
+        return psycopg.connect(url, autocommit=autocommit, application_name=application_name)
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot connect to {mask(url) or 'the server named by PG* variables'}: "
                             f"{_first_line(exc)}") from None
@@ -110,11 +110,26 @@ def take_lock(conn: psycopg.Connection) -> None:
             f"(pg_advisory_lock(hashtext('{ADVISORY_LOCK_NAME}'))){who}; wait for it to finish")
 
 
+CLIENT_CHECK_INTERVAL = "1s"
+"""How often the server checks, during a long statement, that the d1pg process is still there
+(PostgreSQL 14+): a killed run's session ends, releasing the migration lock, instead of finishing
+its statement first."""
+
+
+def watch_client(conn: psycopg.Connection) -> None:
+    """Let the server end this session soon after its client dies (``client_connection_check_interval``)."""
+    if conn.info.server_version >= 140000:
+        conn.execute("select set_config('client_connection_check_interval', %s, false)", [CLIENT_CHECK_INTERVAL])
+        if not conn.autocommit:
+            conn.commit()
+
+
 @contextlib.contextmanager
 def locked_connection(url: str) -> Iterator[psycopg.Connection]:
     """A connection holding the migration lock for its whole life."""
     conn = connect(url)
     try:
+        watch_client(conn)
         take_lock(conn)
         yield conn
     finally:

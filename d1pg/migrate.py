@@ -21,5 +21,6 @@ def migrate(settings: Settings, backup: Path, options: Options, *, skip_tables: 
     if absent:
         report.say(f"target schema {settings.target_schema}: {len(absent)} table(s) absent, creating them")
         create_schema(settings)
-    stage(settings, backup, skip_tables=skip_tables, progress=progress)
-    return transform(settings, options, progress=progress)
+    staged = stage(settings, backup, skip_tables=skip_tables, progress=progress)
+    # The lock is released between the steps: make sure no other run staged in between.
+    return transform(settings, options, progress=progress, staged_by=staged.run_id)
