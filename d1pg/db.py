@@ -102,7 +102,8 @@ def take_lock(conn: psycopg.Connection) -> None:
         holder = conn.execute(
             """select a.pid, a.application_name, a.state, a.query_start
                from pg_locks l join pg_stat_activity a using (pid)
-               where l.locktype = 'advisory' and l.objid = hashtext(%s)::oid and l.granted""",
+               where l.locktype = 'advisory' and l.objid = hashtext(%s)::oid and l.granted
+                   and l.database = (select oid from pg_database where datname = current_database())""",
             [ADVISORY_LOCK_NAME]).fetchone()
         who = f" (held by backend pid {holder[0]}, {holder[1] or 'unknown'}, since {holder[3]})" if holder else ""
         raise DatabaseError(
@@ -128,13 +129,20 @@ def watch_client(conn: psycopg.Connection) -> None:
 def locked_connection(url: str) -> Iterator[psycopg.Connection]:
     """A connection holding the migration lock for its whole life."""
     conn = connect(url)
+    locked = False
     try:
         watch_client(conn)
         take_lock(conn)
+        locked = True
         yield conn
     finally:
         with contextlib.suppress(Exception):
             conn.rollback()
+            if locked:
+                # Released now, not when the server gets round to ending the session after close():
+                # the next step (migrate runs three in a row) must find the lock free.
+                conn.execute("select pg_advisory_unlock(hashtext(%s))", [ADVISORY_LOCK_NAME])
+                conn.commit()
         conn.close()
 
 
