@@ -130,7 +130,10 @@ def _check_migrated(url: str, case: dict, new_runs: list[tuple]) -> None:
             "select source_table, staged, migrated, merged, skipped, orphaned, rejected"
             " from migration.table_outcomes where run_id = %s", [run_id]).fetchall()}
         checked = conn.execute(case["check"]["sql"], {"run_id": run_id}).fetchall() if "check" in case else None
-    assert [list(r) for r in rejects] == case["rejects"]
+    expected = case["rejects"]
+    assert len(rejects) == len(expected), rejects
+    assert [[t, o, "*" if e[2] == "*" else c, reason]
+            for (t, o, c, reason), e in zip(rejects, expected, strict=True)] == expected
     assert {t: v[0] for t, v in outcome.items()} == case["staged"]
     for table, (staged, migrated, merged, skipped, orphaned, rejected) in outcome.items():
         assert staged == migrated + merged + skipped + orphaned + rejected, table
