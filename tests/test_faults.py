@@ -85,23 +85,39 @@ def _audit_connection_gone(url: str, run_id: str) -> bool:
                                 [RUN_APPLICATION_NAME + run_id]).fetchall()
 
 
-def _assert_interrupted_then_rerun_marks_it_failed(url: str, killed: tuple, rerun) -> None:
-    """The killed run could not record its end: it stays 'running' until the next run notices its
-    connection is gone and marks it failed, with an error in its audit log."""
-    assert killed[2] == "running"
+def _prepared(url: str, path: Path, *, staged: bool) -> tuple[Settings, tuple]:
+    """Target (and staging) hold the sample; with ``staged``, staging holds the next backup. Returns
+    the settings and the fingerprints a fault must leave unchanged."""
+    settings = Settings(database_url=url)
+    _sample_migrated(url)
+    if staged:
+        stage(settings, path, quiet=True)
+    return settings, (target_fingerprint(url), staging_fingerprint(url))
+
+
+def _unchanged_then_rerun(url: str, settings: Settings, step: str, before: tuple, path: Path,
+                          counts: dict[str, int]) -> None:
+    """After a fault that left nobody to record the run's end: target and staging as before, the run
+    still 'running' until the rerun notices its connection is gone and marks it failed (with an error
+    in its audit log); the rerun accounts for every row."""
+    assert (target_fingerprint(url), staging_fingerprint(url)) == before
+    killed = runs(url)[-1]
+    assert killed[1:3] == (step, "running")
     wait_until("the killed run's audit connection to close", lambda: _audit_connection_gone(url, killed[0]))
-    rerun()
+    if step == "stage":
+        stage(settings, path, quiet=True)
+    run_id = transform(settings, Options(replace=True), quiet=True)
     after = {r[0]: r for r in runs(url)}
     assert after[killed[0]][2] == "failed" and after[killed[0]][3].startswith("interrupted: ")
     with psycopg.connect(url, autocommit=True) as conn:
-        assert conn.execute("select level, message from migration.audit_log where run_id = %s"
-                            " order by audit_id desc limit 1", [killed[0]]).fetchone()[0] == "error"
+        assert conn.execute("select level from migration.audit_log where run_id = %s"
+                            " order by audit_id desc limit 1", [killed[0]]).fetchone() == ("error",)
+    assert_every_row_accounted_for(url, run_id, counts)
 
 
 def test_kill_9_during_stage_leaves_the_old_staging_and_a_rerun_succeeds(pg_url, next_backup):
     path, counts = next_backup
-    _sample_migrated(pg_url)
-    target_before, staging_before = target_fingerprint(pg_url), staging_fingerprint(pg_url)
+    settings, before = _prepared(pg_url, path, staged=False)
     with holding(pg_url, STAGE_WAITS_ON):
         proc = start_task("stage", str(path), "--database-url", pg_url, "--no-progress")
         pid = _waiting(pg_url, proc)
@@ -110,23 +126,12 @@ def test_kill_9_during_stage_leaves_the_old_staging_and_a_rerun_succeeds(pg_url,
         # The server notices the client is gone while the statement still waits, and ends the session
         # (client_connection_check_interval): a killed run does not keep the migration lock.
         wait_until("the killed stage's session to end", lambda: pid not in d1pg_backends(pg_url))
-    assert target_fingerprint(pg_url) == target_before
-    assert staging_fingerprint(pg_url) == staging_before
-    killed = runs(pg_url)[-1]
-    assert killed[1] == "stage"
-
-    settings = Settings(database_url=pg_url)
-    _assert_interrupted_then_rerun_marks_it_failed(pg_url, killed, lambda: stage(settings, path, quiet=True))
-    run_id = transform(settings, Options(replace=True), quiet=True)
-    assert_every_row_accounted_for(pg_url, run_id, counts)
+    _unchanged_then_rerun(pg_url, settings, "stage", before, path, counts)
 
 
 def test_kill_9_during_transform_leaves_the_target_as_before_and_a_rerun_succeeds(pg_url, next_backup):
     path, counts = next_backup
-    settings = Settings(database_url=pg_url)
-    _sample_migrated(pg_url)
-    stage(settings, path, quiet=True)
-    target_before, staging_before = target_fingerprint(pg_url), staging_fingerprint(pg_url)
+    settings, before = _prepared(pg_url, path, staged=True)
     with holding(pg_url, TRANSFORM_WAITS_ON):
         proc = start_task("transform", "--replace", "--database-url", pg_url, "--no-progress")
         pid = _waiting(pg_url, proc)
@@ -134,25 +139,13 @@ def test_kill_9_during_transform_leaves_the_target_as_before_and_a_rerun_succeed
         assert _locks_held(pg_url, pid, "public").count("AccessExclusiveLock") >= 10
         kill9(proc)
         wait_until("the killed transform's session to end", lambda: pid not in d1pg_backends(pg_url))
-    assert target_fingerprint(pg_url) == target_before
-    assert staging_fingerprint(pg_url) == staging_before
-    killed = runs(pg_url)[-1]
-    assert killed[1] == "transform"
-
-    rerun = []
-    _assert_interrupted_then_rerun_marks_it_failed(
-        pg_url, killed, lambda: rerun.append(transform(settings, Options(replace=True), quiet=True)))
-    assert_every_row_accounted_for(pg_url, rerun[0], counts)
+    _unchanged_then_rerun(pg_url, settings, "transform", before, path, counts)
 
 
 @pytest.mark.parametrize("step", ["stage", "transform"])
 def test_pg_terminate_backend_fails_the_run_with_one_line_and_changes_nothing(step, pg_url, next_backup):
     path, counts = next_backup
-    settings = Settings(database_url=pg_url)
-    _sample_migrated(pg_url)
-    if step == "transform":
-        stage(settings, path, quiet=True)
-    target_before, staging_before = target_fingerprint(pg_url), staging_fingerprint(pg_url)
+    settings, before = _prepared(pg_url, path, staged=step == "transform")
     args = ["stage", str(path)] if step == "stage" else ["transform", "--replace"]
     with holding(pg_url, STAGE_WAITS_ON if step == "stage" else TRANSFORM_WAITS_ON):
         proc = start_task(*args, "--database-url", pg_url, "--no-progress")
@@ -161,10 +154,9 @@ def test_pg_terminate_backend_fails_the_run_with_one_line_and_changes_nothing(st
     assert proc.returncode == 3
     line = one_error_line(err, out)
     assert "terminating connection due to administrator command" in line
-    assert target_fingerprint(pg_url) == target_before
-    assert staging_fingerprint(pg_url) == staging_before
-    failed = runs(pg_url)[-1]
-    assert failed[1:] == (step, "failed", line.removeprefix("d1pg: error: "))
+    assert (target_fingerprint(pg_url), staging_fingerprint(pg_url)) == before
+    # The run's audit connection survived: it recorded the failure itself, with the same line.
+    assert runs(pg_url)[-1][1:] == (step, "failed", line.removeprefix("d1pg: error: "))
 
     if step == "stage":
         stage(settings, path, quiet=True)
@@ -214,10 +206,7 @@ def test_server_stopped_and_started_during_transform_leaves_the_target_as_before
         conn.execute(f"drop database if exists stop_{mode} with (force)")
         conn.execute(f"create database stop_{mode}")
     url = throwaway_server.get_uri(database=f"stop_{mode}")
-    settings = Settings(database_url=url)
-    _sample_migrated(url)
-    stage(settings, path, quiet=True)
-    target_before, staging_before = target_fingerprint(url), staging_fingerprint(url)
+    settings, before = _prepared(url, path, staged=True)
     with holding(url, TRANSFORM_WAITS_ON):
         proc = start_task("transform", "--replace", "--database-url", url, "--no-progress")
         _waiting(url, proc)
@@ -227,12 +216,4 @@ def test_server_stopped_and_started_during_transform_leaves_the_target_as_before
     line = one_error_line(err, out)
     assert line.startswith("d1pg: error: transform failed at step unmapped_columns: ")
     _pg_ctl_start(throwaway_server)
-
-    assert target_fingerprint(url) == target_before
-    assert staging_fingerprint(url) == staging_before
-    killed = runs(url)[-1]
-    assert killed[1] == "transform"
-    rerun = []
-    _assert_interrupted_then_rerun_marks_it_failed(
-        url, killed, lambda: rerun.append(transform(settings, Options(replace=True), quiet=True)))
-    assert_every_row_accounted_for(url, rerun[0], counts)
+    _unchanged_then_rerun(url, settings, "transform", before, path, counts)
