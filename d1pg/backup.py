@@ -18,6 +18,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from d1pg.errors import InputError
@@ -27,8 +28,10 @@ CHUNK = 1 << 22
 
 _WS = re.compile(rb"[ \t\n\r]*")
 # A complete string, or one structural character. A lone quote means "string not complete yet".
-_ROW_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]"]')
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+# Possessive quantifiers: an incomplete string (a long value across reads) fails at once instead of
+# backtracking through every character of it.
+_ROW_TOKEN = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[{}\[\]"]')
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"')
 _SCALAR = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null")
 # Escapes PostgreSQL's jsonb cannot hold: \u0000, and surrogates (checked for pairing below).
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
@@ -39,6 +42,53 @@ LONG_NUMBER_HINT = re.compile(rb"[0-9]{16,}")
 MAX_DEPTH = 512
 """Rows nested deeper than this are not staged (``unstorable_text``); PostgreSQL's own limit
 depends on its stack settings, so the loader enforces one that every server accepts."""
+
+NUMERIC_MAX_INTEGER_DIGITS = 131_072
+NUMERIC_MAX_SCALE = 16_383
+"""What PostgreSQL's numeric (and so a jsonb number) holds: digits before the point, digits after it.
+A row with a number beyond them is not staged (``unstorable_text``); JavaScript never writes one."""
+
+
+class _Unholdable(Exception):
+    """A number in a row that jsonb cannot hold."""
+
+
+class _NotJson(Exception):
+    """NaN, Infinity or -Infinity: Python's json reads them, JSON and PostgreSQL do not."""
+
+
+def _not_json(literal: str):
+    raise _NotJson(literal)
+
+
+def _check_numeric(literal: str) -> None:
+    try:
+        sign, digits, exponent = Decimal(literal).as_tuple()
+        holdable = -exponent <= NUMERIC_MAX_SCALE and (
+            not any(digits) or len(digits) + exponent <= NUMERIC_MAX_INTEGER_DIGITS)
+    except (ArithmeticError, ValueError, TypeError):
+        holdable = False
+    if not holdable:
+        raise _Unholdable(literal)
+
+
+def _float(literal: str) -> float:
+    """Only the row's keys are kept from the check, so values need not be built; a float literal
+    long enough or with an exponent is checked against numeric's limits."""
+    if len(literal) > 24 or "e" in literal or "E" in literal:
+        _check_numeric(literal)
+    return 0.0
+
+
+def _int(literal: str) -> int:
+    if len(literal) > NUMERIC_MAX_INTEGER_DIGITS:
+        _check_numeric(literal)
+    return 0
+
+
+_ROW_DECODER = json.JSONDecoder(parse_constant=_not_json, parse_float=_float)
+# For rows with an integer longer than Python converts by default (sys.get_int_max_str_digits()).
+_LONG_INTEGER_DECODER = json.JSONDecoder(parse_constant=_not_json, parse_float=_float, parse_int=_int)
 
 
 @dataclass
@@ -271,16 +321,27 @@ class BackupReader:
             return Unstorable(f"nested {max_depth} levels deep (limit {MAX_DEPTH})",
                               _ascii_excerpt(text))
         try:
-            self.last_keys = json.loads(text).keys()
+            try:
+                self.last_keys = _ROW_DECODER.decode(text).keys()
+            except ValueError as exc:
+                if isinstance(exc, json.JSONDecodeError):
+                    raise
+                self.last_keys = _LONG_INTEGER_DECODER.decode(text).keys()
         except json.JSONDecodeError as exc:
             self._fail_at(self._base + start + len(text[: exc.pos].encode()),
                           f"table {table!r}, row {ordinal}: not valid JSON ({exc.msg})")
+        except _NotJson as exc:
+            self._fail_at(self._base + start, f"table {table!r}, row {ordinal}: not valid JSON ({exc} is not a JSON"
+                          " value; JSON.stringify writes null)")
+        except _Unholdable as exc:
+            return Unstorable(f"a number beyond what PostgreSQL's numeric holds ({_ascii_excerpt(str(exc), 40)})",
+                              text)
         except RecursionError:
             return Unstorable(f"nested too deep (limit {MAX_DEPTH})", _ascii_excerpt(text))
-        if b"\\u" in row:
-            if _NUL_ESCAPE.search(row):
+        if b"\\u" in row:  # plain substring tests first: the regular expressions are slow on long rows
+            if b"\\u0000" in row and _NUL_ESCAPE.search(row):
                 return Unstorable("a string holds \\u0000", text)
-            if _unpaired_surrogate(row):
+            if (b"\\ud" in row or b"\\uD" in row) and _unpaired_surrogate(row):
                 return Unstorable("a string holds an unpaired UTF-16 surrogate", text)
         if table not in self.long_number_tables and LONG_NUMBER_HINT.search(row):
             self.long_number_tables.add(table)
@@ -356,13 +417,18 @@ class BackupReader:
                     break
                 self._fail(f"in {where}: expected a value, found {self._describe(c)}")
         self._pos = m.end()
-        return json.loads(m.group())
+        try:
+            return json.loads(m.group())
+        except ValueError:  # an integer longer than Python converts by default: keep its JSON text
+            return m.group().decode()
 
     def _expect(self, token: bytes, message: str) -> None:
         self._skip_ws()
         if self._peek() != token:
             if self._base == 0 and self._pos == 0 and self._buf[:3] == b"\xef\xbb\xbf":
                 self._fail("the file starts with a UTF-8 byte order mark; JSON.stringify output never does")
+            if self._base == 0 and not self._buf:
+                self._fail("the file is empty" + (" once decompressed" if self.gzipped else ""))
             self._fail(message + f", found {self._describe(self._peek())}")
         self._pos += 1
 
@@ -397,10 +463,12 @@ class BackupReader:
     def _describe(self, c: bytes) -> str:
         if not c:
             return "the end of the file (truncated?)"
-        names = {b"[": "an array", b"{": "an object", b'"': "a string", b"t": "true", b"f": "false",
-                 b"n": "null"}
+        names = {b"[": "an array", b"{": "an object", b'"': "a string"}
         if c in names:
             return names[c]
+        for literal in (b"true", b"false", b"null"):
+            if c == literal[:1] and self._buf.startswith(literal, self._pos):
+                return literal.decode()
         if c in b"-0123456789":
             return "a number"
         return f"{c.decode('latin-1')!r}"

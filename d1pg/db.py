@@ -68,9 +68,9 @@ def mask(url: str) -> str:
     return re.sub(r"(password=)\S+", r"\1***", url)
 
 
-def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection:
+def connect(url: str, *, autocommit: bool = False, application_name: str = APPLICATION_NAME) -> psycopg.Connection:
     try:
-        return psycopg.connect(url, autocommit=autocommit, application_name=APPLICATION_NAME)
+        return psycopg.connect(url, autocommit=autocommit, application_name=application_name)
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot connect to {mask(url) or 'the server named by PG* variables'}: "
                             f"{_first_line(exc)}") from None
@@ -102,7 +102,8 @@ def take_lock(conn: psycopg.Connection) -> None:
         holder = conn.execute(
             """select a.pid, a.application_name, a.state, a.query_start
                from pg_locks l join pg_stat_activity a using (pid)
-               where l.locktype = 'advisory' and l.objid = hashtext(%s)::oid and l.granted""",
+               where l.locktype = 'advisory' and l.objid = hashtext(%s)::oid and l.granted
+                   and l.database = (select oid from pg_database where datname = current_database())""",
             [ADVISORY_LOCK_NAME]).fetchone()
         who = f" (held by backend pid {holder[0]}, {holder[1] or 'unknown'}, since {holder[3]})" if holder else ""
         raise DatabaseError(
@@ -110,20 +111,38 @@ def take_lock(conn: psycopg.Connection) -> None:
             f"(pg_advisory_lock(hashtext('{ADVISORY_LOCK_NAME}'))){who}; wait for it to finish")
 
 
+CLIENT_CHECK_INTERVAL = "1s"
+"""How often the server checks, during a long statement, that the d1pg process is still there
+(PostgreSQL 14+): a killed run's session ends, releasing the migration lock, instead of finishing
+its statement first."""
+
+
+def watch_client(conn: psycopg.Connection) -> None:
+    """Let the server end this session soon after its client dies (``client_connection_check_interval``)."""
+    if conn.info.server_version >= 140000:
+        conn.execute("select set_config('client_connection_check_interval', %s, false)", [CLIENT_CHECK_INTERVAL])
+        if not conn.autocommit:
+            conn.commit()
+
+
 @contextlib.contextmanager
 def locked_connection(url: str) -> Iterator[psycopg.Connection]:
     """A connection holding the migration lock for its whole life."""
     conn = connect(url)
+    locked = False
     try:
+        watch_client(conn)
         take_lock(conn)
+        locked = True
         yield conn
     finally:
         with contextlib.suppress(Exception):
             conn.rollback()
-            # Release before closing: a closed connection's backend may still hold the lock for a
-            # moment while it exits, and the next step of the same migration would find it taken.
-            conn.execute("select pg_advisory_unlock(hashtext(%s))", [ADVISORY_LOCK_NAME])
-            conn.commit()
+            if locked:
+                # Released now, not when the server gets round to ending the session after close():
+                # the next step (migrate runs three in a row) must find the lock free.
+                conn.execute("select pg_advisory_unlock(hashtext(%s))", [ADVISORY_LOCK_NAME])
+                conn.commit()
         conn.close()
 
 

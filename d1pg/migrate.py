@@ -22,7 +22,8 @@ def migrate(settings: Settings, backup: Path, options: Options, *, skip_tables: 
     if absent:
         report.say(f"target schema {settings.target_schema}: {len(absent)} table(s) absent, creating them")
         create_schema(settings)
-    stage(settings, backup, skip_tables=skip_tables, progress=progress)
-    run_id = transform(settings, options, progress=progress)
+    staged = stage(settings, backup, skip_tables=skip_tables, progress=progress)
+    # The lock is released between the steps: make sure no other run staged in between.
+    run_id = transform(settings, options, progress=progress, staged_by=staged.run_id)
     validate(settings, run_id=run_id, progress=progress)
     return run_id

@@ -121,12 +121,16 @@ def _load(conn: psycopg.Connection, reader: BackupReader, skip: set[str], progre
         for name, rows in reader.tables():
             table = StagedTable(name)
             tables.append(table)
+            if not _recordable(name):
+                raise InputError(
+                    f"{reader.path}: table {_shown(name)}: its name holds \\u0000 or an unpaired surrogate, which"
+                    " PostgreSQL cannot store, so it can be neither staged nor recorded as skipped; nothing was staged")
             if name in skip:
                 table.skipped_reason = "skipped_by_name"
                 table.rows = sum(1 for _ in rows)
             elif not is_plain_identifier(name):
                 raise InputError(
-                    f"{reader.path}: table {name[:80]!r} is not a plain identifier ({PLAIN_IDENTIFIER.pattern});"
+                    f"{reader.path}: table {_shown(name)} is not a plain identifier ({PLAIN_IDENTIFIER.pattern});"
                     f" nothing was staged. To leave it behind, pass --skip-table with its exact name")
             else:
                 run_script(conn, render("staging/11_staging_table.sql", table=name))
@@ -138,6 +142,20 @@ def _load(conn: psycopg.Connection, reader: BackupReader, skip: set[str], progre
                 if name in reader.long_number_tables:
                     run_script(conn, render("staging/13_long_integers.sql", table=name))
     return tables
+
+
+def _shown(name: str) -> str:
+    """A table name for a message: whole, so it can be passed to --skip-table, unless absurdly long."""
+    return repr(name) if len(name) <= 300 else f"{name[:100]!r}... ({len(name):,} characters)"
+
+
+def _recordable(name: str) -> bool:
+    """PostgreSQL text holds neither NUL nor a lone UTF-16 surrogate (which JSON escapes can spell)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in name
 
 
 def _copy_rows(conn, name, rows, table: StagedTable, reader: BackupReader, update, total: int) -> int:

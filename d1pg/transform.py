@@ -7,6 +7,7 @@ exactly the text ``invoke render`` writes.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,8 +109,9 @@ def staged_tables(conn: psycopg.Connection) -> set[str]:
 
 
 def transform(settings: Settings, options: Options | None = None, *, progress: bool | None = None,
-              quiet: bool = False) -> str:
-    """Run the transform in one transaction; return the run id."""
+              quiet: bool = False, staged_by: str | None = None) -> str:
+    """Run the transform in one transaction; return the run id. With ``staged_by`` (a stage run id:
+    ``migrate`` passes the stage it just ran) it stops unless staging still holds that stage."""
     options = options or Options()
     if options.merge_winner not in ("wallet", "progress"):
         raise InputError("--merge-winner must be wallet or progress")
@@ -120,11 +122,18 @@ def transform(settings: Settings, options: Options | None = None, *, progress: b
         num, _ = server_version(conn)
         staged = staged_tables(conn)
         rendered = steps(settings, num, staged)
-        stage_run = conn.execute("select stage_run_id from migration.staged_tables limit 1").fetchone()
+        stage_run = conn.execute(  # as 10_prologue.sql finds it
+            "select coalesce((select stage_run_id from migration.staged_tables limit 1),"
+            " (select run_id from migration.runs where step = 'stage' and status = 'succeeded'"
+            " order by finished_at desc limit 1))").fetchone()[0]
         conn.commit()
-        with audited(url, "transform", stage_run_id=stage_run[0] if stage_run else None,
+        with audited(url, "transform", stage_run_id=stage_run,
                      options={k: v for k, v in options.settings().items()}) as audit:
             run_id = str(audit.run_id)
+            if staged_by is not None and str(stage_run) != staged_by:
+                raise DatabaseError(
+                    f"staging no longer holds what this run staged (stage run {staged_by}): another run replaced"
+                    f" it in between (stage run {stage_run}); nothing was written. Run it again")
             _execute(conn, rendered, run_id, options, audit, progress)
             conn.commit()
             outcomes = conn.execute(
@@ -153,7 +162,8 @@ def _execute(conn, rendered: list[Step], run_id: str, options: Options, audit, p
             try:
                 run_script(conn, step.sql)
             except psycopg.Error as exc:
-                conn.rollback()
+                with contextlib.suppress(psycopg.Error):  # the connection may be gone with the error
+                    conn.rollback()
                 message = describe_error(exc)
                 where = f"step {step.label}"
                 if getattr(exc, "sqlstate", None) == "P0001":  # raised by the SQL's own checks

@@ -2,7 +2,8 @@
 -- table transform_context that every later step reads.
 -- Contract: migration-contract.md §4 (no clock in the data: missing timestamps take the backup's
 -- createdAt), §7 (one transaction), core-tables.md (merge winner is one named setting).
--- Requires: a staged backup (migration.staged_tables, migration.runs of its stage).
+-- Requires: a staged backup (migration.staged_tables, migration.runs of its stage; a backup without
+-- tables is the last stage run that succeeded).
 -- Settings (set_config before this script, or psql defaults below):
 --   d1pg.run_id (a new uuid when unset), d1pg.merge_winner (wallet | progress, default wallet),
 --   d1pg.accept_unmapped, d1pg.accept_missing, d1pg.replace (on | off, default off).
@@ -21,10 +22,19 @@ select
     coalesce(nullif(current_setting('d1pg.accept_missing', true), ''), 'off') = 'on' as accept_missing,
     coalesce(nullif(current_setting('d1pg.replace', true), ''), 'off') = 'on' as replace_target
 from migration.runs as stage
-where stage.run_id = (
-    select t.stage_run_id from migration.staged_tables as t
-    order by t.stage_run_id
-    limit 1
+where stage.run_id = coalesce(
+    (
+        select t.stage_run_id from migration.staged_tables as t
+        order by t.stage_run_id
+        limit 1
+    ),
+    -- a backup with no tables at all: the last stage that succeeded staged it
+    (
+        select r.run_id from migration.runs as r
+        where r.step = 'stage' and r.status = 'succeeded'
+        order by r.finished_at desc
+        limit 1
+    )
 );
 
 do $$

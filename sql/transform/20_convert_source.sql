@@ -13,8 +13,17 @@ with source_rows as (
         s.doc -> {{ c.source | literal }} as {{ raw_of(c) }}{{ "," if not loop.last }}
         {% endfor %}
     {% if source.name in staged %}
-    from staging.{{ source.name | ident }} as s
-    where s.doc is not null
+    from (
+        -- Each row's document read once: every `->` on the stored (toasted) value would read and
+        -- decompress the whole document again, once per use of every column. `offset 0` keeps this
+        -- subquery from being merged into the query above (order does not matter here).
+        select
+            t.ord,
+            t.doc || '{}'::jsonb as doc
+        from staging.{{ source.name | ident }} as t
+        where t.doc is not null
+        offset 0  -- noqa: AM09
+    ) as s
     {% else %}
     -- the backup does not hold {{ source.name }} (accepted with --accept-missing)
     from (select null::bigint as ord, null::jsonb as doc) as s
