@@ -35,7 +35,12 @@ class Invalid(ValueError):
 
 def parse_row(text: str) -> dict:
     """A staged row as Python values; numbers with a fraction or exponent stay exact."""
-    return json.loads(text, parse_float=Decimal)
+    return json.loads(text, parse_float=Decimal, parse_int=_integer)
+
+
+def _integer(text: str) -> int | Decimal:
+    """An integer literal; one longer than Python's int parsing allows stays a Decimal."""
+    return int(text) if len(text) < 4000 else Decimal(text)
 
 
 def is_missing(value) -> bool:

@@ -120,7 +120,8 @@ def test_hostile_input_gets_its_stated_outcome(name, loaded_url, tmp_path, capfd
 
 
 def _check_migrated(url: str, case: dict, new_runs: list[tuple]) -> None:
-    assert [(r[1], r[2]) for r in new_runs] == [("stage", "succeeded"), ("transform", "succeeded")]
+    assert [(r[1], r[2]) for r in new_runs] == [("stage", "succeeded"), ("transform", "succeeded"),
+                                                ("validate", "succeeded")]
     stage_run, run_id = new_runs[0][0], new_runs[1][0]
     with psycopg.connect(url) as conn:
         rejects = conn.execute(

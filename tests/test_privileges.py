@@ -37,7 +37,7 @@ def test_the_whole_pipeline_runs_as_a_plain_role_that_owns_its_database(owner_ur
 
     with psycopg.connect(owner_url) as conn:
         statuses = conn.execute("select step, status from migration.runs order by started_at").fetchall()
-        assert statuses == [("stage", "succeeded"), ("transform", "succeeded")] * 2
+        assert statuses == [("stage", "succeeded"), ("transform", "succeeded"), ("validate", "succeeded")] * 2
         not_owned = conn.execute(
             "select n.nspname, c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
             " where n.nspname in ('public', 'staging', 'staging_view', 'migration')"
