@@ -158,3 +158,25 @@ def test(c, k=None, lint_first=True):
     if lint_first:
         lint(c)
     c.run("python -m pytest" + (f" -k {k!r}" if k else ""), pty=False)
+
+
+@task(
+    iterable=["rows"],
+    help={
+        "rows": "backup size in rows across the core tables (repeatable; default 100000, 1000000 and 4000000)",
+        "server": "'embedded' (default) or a PostgreSQL URL; the benchmark creates its own databases there",
+        "pgloader": "also time pgloader on the same data (--no-pgloader to leave it out)",
+        "out": "the Markdown file to write (default docs/benchmarks.md)",
+        "work": "folder for the generated backups and prepared files (default .d1pg/bench)",
+        "seed": "gen-backup seed (default 1)",
+    },
+)
+def bench(c, rows=None, server="embedded", pgloader=True, out="docs/benchmarks.md", work=".d1pg/bench", seed=1):
+    """Time stage, transform and validate against the staging and typed floors and pgloader; write the figures."""
+    from d1pg.bench import DEFAULT_ROWS
+    from d1pg.bench import bench as run_bench
+    from d1pg.report import run_guarded
+
+    sizes = tuple(int(n) for n in rows) if rows else DEFAULT_ROWS
+    run_guarded(lambda: run_bench(_settings(), sizes, server=server, pgloader=pgloader, out=Path(out),
+                                  work=Path(work), seed=int(seed)))
