@@ -22,7 +22,7 @@ with source_rows as (
     {% endif %}
 ),
 
-converted as (
+converted as materialized (
     select
         r.*,
         migration.scalar_text(r.{{ raw_of(source.id_column) }}) as source_id,
@@ -78,7 +78,7 @@ checked as (
     from completed as m
 ),
 
-first_failures as (
+first_failures as materialized (
     select
         e.*,
         case
