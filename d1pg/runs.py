@@ -40,8 +40,10 @@ RUN_BYTES = 1 << 20
 """At most this many bytes of rows per run: bounds memory and keeps COPY writes pipelined."""
 
 MAX_PATTERNS = 32
-"""Patterns compiled per table (a key list gets one when the exact reader has seen it twice; about
-5 ms each); rows of further shapes take the exact reader."""
+"""Patterns compiled per table; rows of further shapes take the exact reader."""
+LATER_PATTERN_AFTER = 16
+"""A table's first key list gets its pattern the second time the exact reader sees it; any other
+only after this many rows: compiling one costs about 4 ms, the exact reader about 25 us a row."""
 
 # A string without control characters or \u escapes; the ranges spell "anything but '"', '\\' and
 # controls" (as positive ranges, sre matches about 1.4 times faster than the negated set).
@@ -98,8 +100,8 @@ class RunMatcher:
             self._tail = 1 + len(between)
 
     def learn_row(self, raw: bytes, doc: dict) -> None:
-        """A row the exact reader accepted (valid, no duplicate key): the second time a key list is
-        seen, it gets a pattern, which becomes the current one."""
+        """A row the exact reader accepted (valid, no duplicate key): once its key list is seen often
+        enough, it gets a pattern, which becomes the current one."""
         if self._layout is None:
             self._layout = _layout_of(raw) or (b"", b"", b"")
         keys = tuple(doc)
@@ -108,7 +110,8 @@ class RunMatcher:
             if len(self._seen) > 4 * MAX_PATTERNS:
                 self._seen.clear()
             self._seen[keys] = seen
-            if seen < 2 or not self.boundary or not self._layout[0] or len(self._patterns) >= MAX_PATTERNS:
+            needed = LATER_PATTERN_AFTER if self._patterns else 2
+            if seen < needed or not self.boundary or not self._layout[0] or len(self._patterns) >= MAX_PATTERNS:
                 return
             self._patterns[keys] = _compile(keys, self._layout, self.boundary)
         if self._patterns[keys] is not None:
