@@ -249,3 +249,25 @@ def review(c, run=None, table=None, limit=10, csv=None, database_url=None):
 
     run_guarded(lambda: run_review(_settings(database_url), run_id=run, tables=tuple(table or ()), limit=int(limit),
                                    csv_dir=Path(csv) if csv else None))
+
+
+@task(
+    iterable=["rows"],
+    help={
+        "rows": "backup size in rows across the core tables (repeatable; default 100000, 1000000 and 4000000)",
+        "server": "'embedded' (default) or a PostgreSQL URL; the benchmark creates its own databases there",
+        "pgloader": "also time pgloader on the same data (--no-pgloader to leave it out)",
+        "out": "the Markdown file to write (default docs/benchmarks.md)",
+        "work": "folder for the generated backups and prepared files (default .d1pg/bench)",
+        "seed": "gen-backup seed (default 1)",
+    },
+)
+def bench(c, rows=None, server="embedded", pgloader=True, out="docs/benchmarks.md", work=".d1pg/bench", seed=1):
+    """Time stage, transform and validate against the staging and typed floors and pgloader; write the figures."""
+    from d1pg.bench import DEFAULT_ROWS
+    from d1pg.bench import bench as run_bench
+    from d1pg.report import run_guarded
+
+    sizes = tuple(int(n) for n in rows) if rows else DEFAULT_ROWS
+    run_guarded(lambda: run_bench(_settings(), sizes, server=server, pgloader=pgloader, out=Path(out),
+                                  work=Path(work), seed=int(seed)))

@@ -1,18 +1,26 @@
 """``invoke stage``: stream the backup into one JSONB staging table per backup table.
 
-This is the only step done in Python. Each row's raw JSON text goes to PostgreSQL by
-text-format COPY, unchanged; everything else (casts, ids, references) is SQL's job.
-The whole stage is one transaction: a failed or killed stage leaves the earlier staging
-exactly as it was.
+This is the only step done in Python. Each row's raw JSON text goes to PostgreSQL by COPY,
+unchanged; everything else (casts, ids, references) is SQL's job. The whole stage is one
+transaction: a failed or killed stage leaves the earlier staging exactly as it was.
+
+Python does as little as it can per row: the reader checks runs of rows at once and hands
+them out as binary COPY data, position and row (:class:`~d1pg.runs.RowRun`; jsonb's binary
+format is the JSON text itself, parsed and checked by the server as text input is); a second
+thread writes to the server while the next run is checked. Rows rejected at load time are
+inserted in batches between COPYs.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg.copy import LibpqWriter
 from psycopg.types.json import Jsonb
 
 from d1pg import report
@@ -22,13 +30,15 @@ from d1pg.config import Settings
 from d1pg.db import database_url, describe_error, locked_connection, qualified, run_script
 from d1pg.errors import DatabaseError, InputError
 from d1pg.render import PLAIN_IDENTIFIER, is_plain_identifier, render, templates_in
+from d1pg.runs import COPY_SIGNATURE, COPY_TRAILER, RowRun, copy_row
 
 FLUSH_BYTES = 1 << 20
 PROGRESS_EVERY = 20_000
+WRITE_QUEUE = 4
+"""COPY blocks (about FLUSH_BYTES each) waiting for the writer thread: bounds the memory in flight."""
+REJECT_BATCH_BYTES = 4 << 20
+"""Rows rejected at load time are held until their raw text reaches this size, then inserted."""
 
-# COPY text format: a backslash is an escape; structural whitespace of the JSON text may become
-# a space (strings cannot hold raw control characters: the row passed the strict parser).
-_JSON_WHITESPACE = bytes.maketrans(b"\n\r\t", b"   ")
 
 
 @dataclass
@@ -141,6 +151,8 @@ def _load(conn: psycopg.Connection, reader: BackupReader, skip: set[str], progre
                 run_script(conn, render("staging/12_staging_table_keys.sql", table=name))
                 if name in reader.long_number_tables:
                     run_script(conn, render("staging/13_long_integers.sql", table=name))
+                if table.unstorable:
+                    run_script(conn, render("staging/14_load_rejects.sql", table=name))
     return tables
 
 
@@ -159,45 +171,98 @@ def _recordable(name: str) -> bool:
 
 
 def _copy_rows(conn, name, rows, table: StagedTable, reader: BackupReader, update, total: int) -> int:
+    """COPY the table's rows with their positions; rows rejected at load time (raw text and reason,
+    no doc) are inserted in batches between COPYs."""
     columns: dict[str, None] = {}
     previous_keys = None
-    pending: list[bytes] = []
-    size = 0
-    statement = psycopg.sql.SQL("copy {} (ord, doc, raw_text, load_reject) from stdin").format(
-        qualified("staging", name))
-    ordinal = -1
-    with conn.cursor().copy(statement) as copy:
-        for ordinal, row in enumerate(rows):
-            if type(row) is bytes:
-                line = b"%d\t%s\t\\N\t\\N\n" % (ordinal, row.replace(b"\\", b"\\\\").translate(_JSON_WHITESPACE))
-                keys = reader.last_keys
+    target = qualified("staging", name)
+    statement = psycopg.sql.SQL("copy {} (ord, doc) from stdin (format binary)").format(target)
+    insert = psycopg.sql.SQL("insert into {} (ord, raw_text, load_reject, load_reason) values (%s, %s, %s, %s)"
+                             ).format(target)
+    items = iter(rows)
+    count = 0
+    more = True
+    while more:
+        more = False
+        rejected: list[tuple[int, str, str, str]] = []
+        held = 0
+        pending: list[bytes] = [COPY_SIGNATURE]
+        size = 0
+        cursor = conn.cursor()
+        with cursor.copy(statement, writer=_PipelinedWriter(cursor)) as copy:
+            for item in items:
+                kind = type(item)
+                if kind is RowRun:
+                    block, n, keys = item.data, item.rows, item.keys
+                elif kind is bytes:
+                    block = copy_row(count, item)
+                    n, keys = 1, reader.last_keys
+                else:
+                    assert isinstance(item, Unstorable)
+                    rejected.append((count, item.raw, item.reason_detail, item.reason))
+                    held += len(item.raw)
+                    count += 1
+                    if held >= REJECT_BATCH_BYTES:
+                        more = True
+                        break
+                    continue
                 if keys != previous_keys:
                     previous_keys = keys
                     for k in keys:
                         columns.setdefault(k, None)
-            else:
-                assert isinstance(row, Unstorable)
-                table.unstorable += 1
-                line = b"%d\t\\N\t%s\t%s\n" % (ordinal, _copy_text(row.raw), _copy_text(row.reason_detail))
-            pending.append(line)
-            size += len(line)
-            if size >= FLUSH_BYTES:
-                copy.write(b"".join(pending))
-                pending.clear()
-                size = 0
-            total += 1
-            if total % PROGRESS_EVERY == 0:
-                update(reader.bytes_read, f"staging {name}: {ordinal + 1:,} rows")
-        if pending:
+                pending.append(block)
+                size += len(block)
+                if size >= FLUSH_BYTES:
+                    copy.write(b"".join(pending) if len(pending) > 1 else block)
+                    pending.clear()
+                    size = 0
+                count += n
+                if (total + count) // PROGRESS_EVERY != (total + count - n) // PROGRESS_EVERY:
+                    update(reader.bytes_read, f"staging {name}: {count:,} rows")
+            pending.append(COPY_TRAILER)
             copy.write(b"".join(pending))
-    table.rows = ordinal + 1
+        if rejected:
+            cursor.executemany(insert, rejected)
+            table.unstorable += len(rejected)
+    table.rows = count
     table.columns = list(columns)
-    return total
+    return total + count
 
 
-def _copy_text(text: str) -> bytes:
-    return (text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-            .encode("utf-8", "backslashreplace"))
+class _PipelinedWriter(LibpqWriter):
+    """Hands COPY data to the server from a second thread, so Python checks the next rows while
+    the server parses these (libpq waits with the GIL released). At most WRITE_QUEUE blocks wait."""
+
+    def __init__(self, cursor: psycopg.Cursor):
+        super().__init__(cursor)
+        self._blocks: queue.Queue = queue.Queue(maxsize=WRITE_QUEUE)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def _drain(self) -> None:
+        try:
+            while (block := self._blocks.get()) is not None:
+                LibpqWriter.write(self, block)
+        except BaseException as exc:  # handed to the main thread by write() / finish()
+            self._error = exc
+            while self._blocks.get() is not None:
+                pass
+
+    def write(self, data) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._drain, name="d1pg-copy-writer", daemon=True)
+            self._thread.start()
+        self._blocks.put(data)
+
+    def finish(self, exc: BaseException | None = None) -> None:
+        if self._thread is not None:
+            self._blocks.put(None)
+            self._thread.join()
+        super().finish(exc or self._error)
+        if self._error is not None:
+            raise self._error
 
 
 def _record(conn: psycopg.Connection, table: StagedTable, position: int) -> None:

@@ -87,7 +87,7 @@ checked as materialized (
     from completed as m
 ),
 
-first_failures as (
+first_failures as materialized (
     select
         e.*,
         case

@@ -1,0 +1,39 @@
+"""invoke bench: a smoke run at the smallest size (no time is asserted; speed lives in the benchmark)."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from d1pg.bench import bench
+from d1pg.config import Settings
+
+
+@pytest.mark.bench
+def test_bench_smoke_run_times_every_phase_checks_accounting_and_writes_the_page(tmp_path, pg_url):
+    out = tmp_path / "benchmarks.md"
+    prefix = f"d1pg_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        (result,) = bench(Settings(), (600,), server=pg_url, pgloader=False, work=tmp_path / "work", out=out,
+                          quiet=True, prefix=prefix)
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            for name in ("d1pg", "floor", "typed", "pgloader"):
+                database = sql.Identifier(f"{prefix}_{name}")
+                conn.execute(sql.SQL("drop database if exists {} with (force)").format(database))
+    assert result.rows > 500
+    for phase in ("stage", "transform", "staging floor", "typed floor"):
+        assert result.phases[phase].seconds > 0 and result.phases[phase].rows > 0, phase
+    assert result.phases["staging floor"].rows == result.rows
+    assert 0 < result.phases["typed floor"].rows < result.rows  # the migrated rows only
+    stage = result.phases["stage"]
+    assert stage.rss_mb > 10 and stage.process_seconds >= stage.seconds
+    assert ("validate" in result.phases) != any("validate skipped" in n for n in result.notices)
+    assert "pgloader" not in result.phases
+    page = out.read_text()
+    for part in ("# Benchmarks", "## Machine", "cores", "PostgreSQL", "## Goals", "stage <= 1.5x staging floor",
+                 f"## {result.rows:,} rows"):
+        assert part in page, part
