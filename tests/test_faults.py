@@ -3,9 +3,9 @@ stopped and started. After each: the target is as before, staging is the old or 
 half), the audit trail shows the failed run, and a rerun succeeds with every row accounted for.
 
 Each fault hits a run that is visibly in progress: the test holds a lock on a bookkeeping table the
-step writes late (stage: migration.rejects, after the first table's COPY; transform:
-migration.unmapped_columns, its last step, after every target insert), so the run waits there with
-its transaction full of work, and the fault lands at a known point.
+step writes (stage: migration.staged_tables, which it empties after dropping the old staging in
+its transaction; transform: migration.unmapped_columns, its last step, after every target
+insert), so the run waits there mid-transaction, and the fault lands at a known point.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from tests.reliability import (
 
 pytestmark = pytest.mark.reliability
 
-STAGE_WAITS_ON = "migration.rejects"
+STAGE_WAITS_ON = "migration.staged_tables"  # every stage empties it, after dropping the old staging
 TRANSFORM_WAITS_ON = "migration.unmapped_columns"
 
 
