@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -236,25 +237,47 @@ def _check_accounting(url: str, run_id: str) -> None:
 # -- d1pg steps in their own processes ----------------------------------------------------------------
 
 
+def _run_process(argv: list[str], output, errors) -> tuple[int, float, float, float]:
+    """Run a process to its end: exit code, wall seconds, CPU seconds, peak RSS in MB.
+
+    The peak RSS is the process's own (VmHWM, sampled while it runs): the kernel's ru_maxrss of a
+    child also counts the pages of the parent it was forked from."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=output, stderr=errors)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _vm_hwm_kb(proc.pid))
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return proc.returncode, elapsed, cpu, peak / 1024
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
 def _child(step: str, url: str, dbname: str, backup: Path) -> tuple[Phase, dict]:
     """Run one d1pg step in a new Python process; time it and read its peak RSS and CPU."""
     with tempfile.TemporaryFile() as output, tempfile.TemporaryFile() as errors, _ServerCpu(url, dbname) as server:
-        started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "d1pg.bench", step, url, str(backup)], stdout=output,
-                                stderr=errors)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        elapsed = time.perf_counter() - started
+        code, elapsed, cpu, peak = _run_process([sys.executable, "-m", "d1pg.bench", step, url, str(backup)],
+                                                output, errors)
         errors.seek(0)
         stderr = errors.read().decode(errors="replace").strip()
         output.seek(0)
         text = output.read().decode(errors="replace").strip()
-    if proc.returncode != 0:
-        error = {1: CheckFailed, 2: InputError}.get(proc.returncode, DatabaseError)
-        raise error(f"bench: {step} failed: {stderr.splitlines()[-1] if stderr else f'exit {proc.returncode}'}")
+    if code != 0:
+        error = {1: CheckFailed, 2: InputError}.get(code, DatabaseError)
+        raise error(f"bench: {step} failed: {stderr.splitlines()[-1] if stderr else f'exit {code}'}")
     out = json.loads(text.splitlines()[-1])
-    phase = Phase(out.get("seconds", elapsed), 0, 0.0, rss_mb=usage.ru_maxrss / 1024,
-                  client_cpu=usage.ru_utime + usage.ru_stime, server_cpu=server.seconds, process_seconds=elapsed)
+    phase = Phase(out.get("seconds", elapsed), 0, 0.0, rss_mb=max(peak, out.get("peak_rss_kb", 0) / 1024),
+                  client_cpu=cpu, server_cpu=server.seconds, process_seconds=elapsed)
     return phase, out
 
 
@@ -509,24 +532,21 @@ def _pgloader(base: str, dbname: str, d1pg_url: str, backup: Path, executable: s
     """pgloader from the SQLite database into a fresh database, end to end."""
     source = _sqlite_database(backup, d1pg_url)
     url = _fresh_database(base, dbname)
-    with tempfile.TemporaryDirectory() as tmp, _ServerCpu(url, dbname) as server:
-        started = time.perf_counter()
-        proc = subprocess.Popen([executable, "--no-ssl-cert-verification", "--dynamic-space-size", "4096",
-                                 f"sqlite://{source.resolve()}", _pgloader_url(url)],
-                                cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        log = proc.stdout.read().decode(errors="replace")
-        proc.stdout.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise DatabaseError(f"exit {os.waitstatus_to_exitcode(status)}: {log.strip().splitlines()[-1:]}")
+    with tempfile.TemporaryFile() as log, _ServerCpu(url, dbname):
+        code, seconds, cpu, peak = _run_process(
+            [executable, "--no-ssl-cert-verification", "--dynamic-space-size", "4096",
+             "--logfile", os.devnull, f"sqlite://{source.resolve()}", _pgloader_url(url)], log, log)
+        log.seek(0)
+        text = log.read().decode(errors="replace").strip()
+    if code != 0:
+        raise DatabaseError(f"exit {code}: {text.splitlines()[-1] if text else ''}")
     with psycopg.connect(url) as conn:
         tables = [r[0] for r in conn.execute(
             "select table_name from information_schema.tables where table_schema = 'public'").fetchall()]
         rows = sum(conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier("public", t))).fetchone()[0]
                    for t in tables)
-    return Phase(seconds, rows, source.stat().st_size / 1e6, rss_mb=usage.ru_maxrss / 1024,
-                 client_cpu=usage.ru_utime + usage.ru_stime, server_cpu=server.seconds,
+    # Server CPU is left blank: pgloader's connections come and go faster than /proc is sampled.
+    return Phase(seconds, rows, source.stat().st_size / 1e6, rss_mb=peak, client_cpu=cpu,
                  process_seconds=seconds, note="MB = SQLite file")
 
 
@@ -676,7 +696,7 @@ def main(argv: list[str]) -> int:
     """``python -m d1pg.bench STEP URL BACKUP``: one d1pg step, its result as JSON on stdout."""
     step, url, backup = argv
     try:
-        print(json.dumps(_run_step(step, url, backup)))
+        print(json.dumps({**_run_step(step, url, backup), "peak_rss_kb": _vm_hwm_kb(os.getpid())}))
     except D1pgError as exc:
         print(f"d1pg: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -36,8 +36,9 @@ from dataclasses import dataclass
 from itertools import count, repeat
 from operator import add
 
-RUN_BYTES = 1 << 20
-"""At most this many bytes of rows per run: bounds memory and keeps COPY writes pipelined."""
+RUN_BYTES = 1 << 18
+"""At most this many bytes of rows per run: bounds memory, and keeps each regular-expression call
+(which holds the GIL) short, so the COPY writer thread is not kept waiting."""
 
 MAX_PATTERNS = 32
 """Patterns compiled per table; rows of further shapes take the exact reader."""
