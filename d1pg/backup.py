@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -129,7 +130,8 @@ class _Source:
         except OSError as exc:
             raise InputError(f"{path}: cannot open: {exc.strerror}") from None
         self.size = path.stat().st_size
-        self.sha256 = hashlib.sha256()
+        self._sha256 = hashlib.sha256()
+        self._hashing: threading.Thread | None = None
         self.compressed_read = 0
         head = self.raw.read(2)
         self.raw.seek(0)
@@ -141,7 +143,7 @@ class _Source:
         while True:
             block = self.raw.read(n)
             self.compressed_read += len(block)
-            self.sha256.update(block)
+            self._hash(block)
             if self._inflate is None:
                 if not block:
                     self.eof = True
@@ -163,6 +165,20 @@ class _Source:
                 raise InputError(f"{self.path}: not a valid gzip stream: {exc}") from None
             if out:
                 return out
+
+    def _hash(self, block: bytes) -> None:
+        """Hash in a second thread (hashlib releases the GIL), one block at a time, in order."""
+        if self._hashing is not None:
+            self._hashing.join()
+        self._hashing = threading.Thread(target=self._sha256.update, args=(block,), daemon=True)
+        self._hashing.start()
+
+    @property
+    def sha256(self):
+        """The SHA-256 of what was read so far."""
+        if self._hashing is not None:
+            self._hashing.join()
+        return self._sha256
 
     def close(self) -> None:
         self.raw.close()

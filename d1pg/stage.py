@@ -35,10 +35,11 @@ from d1pg.errors import DatabaseError, InputError
 from d1pg.render import PLAIN_IDENTIFIER, is_plain_identifier, render, templates_in
 from d1pg.runs import COPY_SIGNATURE, COPY_TRAILER, RowRun, copy_row
 
-FLUSH_BYTES = 1 << 20
+FLUSH_BYTES = 1 << 18
 PROGRESS_EVERY = 20_000
-WRITE_QUEUE = 4
-"""COPY blocks (about FLUSH_BYTES each) waiting for the writer thread: bounds the memory in flight."""
+WRITE_QUEUE = 16
+"""COPY blocks (about FLUSH_BYTES each, a run of rows) waiting for the writer thread: bounds the
+memory in flight (4 MB)."""
 SWITCH_INTERVAL = 0.0005
 """While staging, Python hands the GIL to a waiting thread after 0.5 ms instead of 5 ms, so the
 writer thread feeds the server (which holds only ~200 KB in the socket) without long gaps."""
