@@ -187,12 +187,12 @@ class _Source:
 class BackupReader:
     """Walk a backup file: ``for name, rows in reader.tables(): for row in rows: ...``.
 
-    ``rows`` yields ``bytes`` (the row's raw JSON object), :class:`Unstorable`, or (unless
-    ``fast=False``) a :class:`~d1pg.runs.RowRun` of consecutive rows checked all at once.
+    ``rows`` yields ``bytes`` (the row's raw JSON object), :class:`Unstorable`, and with
+    ``fast=True`` also :class:`~d1pg.runs.RowRun`: consecutive rows checked all at once.
     After the walk, ``envelope``, ``sha256`` and ``size`` are complete.
     """
 
-    def __init__(self, path: Path | str, *, fast: bool = True):
+    def __init__(self, path: Path | str, *, fast: bool = False):
         self.path = Path(path)
         self._src = _Source(self.path)
         self.envelope = Envelope()

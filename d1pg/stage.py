@@ -89,7 +89,7 @@ def stage(settings: Settings, backup: Path, *, skip_tables: tuple[str, ...] = ()
     url = database_url(settings)
     started = time.perf_counter()
     _fixed_mmap_threshold()
-    with BackupReader(backup) as reader, locked_connection(url) as conn:
+    with BackupReader(backup, fast=True) as reader, locked_connection(url) as conn:
         ensure_bookkeeping(conn)
         with audited(url, "stage", backup_path=str(backup), options={"skip_tables": list(skip_tables)}) as audit:
             conn.execute("select set_config('d1pg.run_id', %s, false)", [str(audit.run_id)])
@@ -158,7 +158,7 @@ def _load(conn: psycopg.Connection, reader: BackupReader, skip: set[str], progre
                     " PostgreSQL cannot store, so it can be neither staged nor recorded as skipped; nothing was staged")
             if name in skip:
                 table.skipped_reason = "skipped_by_name"
-                table.rows = sum(1 for _ in rows)
+                table.rows = sum(item.rows if type(item) is RowRun else 1 for item in rows)
             elif not is_plain_identifier(name):
                 raise InputError(
                     f"{reader.path}: table {_shown(name)} is not a plain identifier ({PLAIN_IDENTIFIER.pattern});"

@@ -165,3 +165,11 @@ def test_load_rejects_are_inserted_in_batches_between_copies(tmp_path, pg_settin
     stage(pg_settings, write_backup(tmp_path / "b.json", {"t": rows}), quiet=True)
     assert query("select ord, doc is null from staging.t order by ord") == [(i, i % 3 == 0) for i in range(10)]
     assert query("select count(*) from migration.rejects where reason = 'unstorable_text'") == [(4,)]
+
+
+def test_skipped_table_counts_every_row_also_when_they_come_in_runs(tmp_path, pg_settings, query):
+    name = 'Bad"; drop table x; --'
+    rows = [{"id": f"r{i}", "n": i} for i in range(300)]
+    stage(pg_settings, write_backup(tmp_path / "b.json", {"t": rows, name: rows}), skip_tables=(name,), quiet=True)
+    assert query("select table_name, staged_rows, loaded_rows, skipped_reason from migration.staged_tables"
+                 " order by position") == [("t", 300, 300, None), (name, 300, 0, "skipped_by_name")]
