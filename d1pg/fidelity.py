@@ -91,14 +91,15 @@ def scalar_text(value) -> str | None:
     return value
 
 
-def to_id(value, source_table: str) -> uuid.UUID | None:
-    """§3: a canonical UUID kept (lower case); any other non-empty id the name-based UUID."""
+def to_id(value, prefix: str) -> uuid.UUID | None:
+    """§3: a canonical UUID kept (lower case); any other non-empty id the name-based UUID of
+    ``"<prefix>:<id>"`` (the prefix is the source table, or a column's declared name prefix)."""
     text = scalar_text(value)
     if text is None or text == "":
         return None
     if UUID_TEXT.fullmatch(text):
         return uuid.UUID(text.lower())
-    return name_uuid(f"{source_table}:{text}")
+    return name_uuid(f"{prefix}:{text}")
 
 
 def to_boolean(value) -> bool | None:
@@ -187,12 +188,3 @@ def to_json(value):
         except (ValueError, InvalidOperation):
             raise Invalid("invalid_json") from None
     return value
-
-
-def to_name_uuid(value, prefix: str) -> uuid.UUID | None:
-    text = scalar_text(value)
-    if text is None or text == "":
-        return None
-    if UUID_TEXT.fullmatch(text):
-        return uuid.UUID(text.lower())
-    return name_uuid(f"{prefix}:{text}")

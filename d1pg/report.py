@@ -193,16 +193,11 @@ def _rows(conn, query: str, params=()) -> list[dict]:
 def collect(conn, settings, transform_run: str | None = None) -> dict:
     """Everything the report says, read from the bookkeeping; values masked."""
     from d1pg import mapping
-    from d1pg.errors import InputError
+    from d1pg.validate import last_transform
 
-    query = ("select run_id::text, stage_run_id::text, started_at, finished_at, status, options, tool_version,"
-             " server_version from migration.runs where step = 'transform' and status = 'succeeded'")
-    runs = (_rows(conn, query + " and run_id::text = %s", [transform_run]) if transform_run
-            else _rows(conn, query + " order by started_at desc limit 1"))
-    if not runs:
-        raise InputError("no succeeded transform run" + (f" with id {transform_run}" if transform_run else "")
-                         + " to report on; run `invoke transform` (or `invoke migrate BACKUP`) first")
-    run = runs[0]
+    chosen = last_transform(conn, transform_run)[0]
+    run = _rows(conn, "select run_id::text, stage_run_id::text, started_at, finished_at, status, options,"
+                " tool_version, server_version from migration.runs where run_id = %s", [chosen])[0]
     rid, sid = run["run_id"], run["stage_run_id"]
     backup = (_rows(conn, "select backup_path, backup_sha256, backup_size_bytes, backup_created_at,"
                     " backup_created_by, backup_version, backup_version_name from migration.runs"

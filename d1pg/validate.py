@@ -130,8 +130,8 @@ def last_transform(conn: psycopg.Connection, run_id: str | None = None):
     row = (conn.execute(query + " and run_id::text = %s", [run_id]) if run_id else
            conn.execute(query + " order by started_at desc limit 1")).fetchone()
     if row is None:
-        raise InputError("no succeeded transform run to validate" + (f" with id {run_id}" if run_id else "")
-                         + "; run `invoke transform` first")
+        raise InputError("no succeeded transform run" + (f" with id {run_id}" if run_id else "")
+                         + "; run `invoke transform` (or `invoke migrate BACKUP`) first")
     return row
 
 
@@ -332,7 +332,7 @@ class _FidelityContext:
             elif col.kind == "json":
                 out[col.target] = fidelity.to_json(value)
             elif col.kind == "name_uuid":
-                out[col.target] = fidelity.to_name_uuid(value, col.name_prefix)
+                out[col.target] = fidelity.to_id(value, col.name_prefix)
             elif col.kind == "verified":
                 try:
                     flag = fidelity.to_boolean(value)
