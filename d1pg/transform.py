@@ -83,18 +83,20 @@ def steps(settings: Settings, server_version_num: int, staged: set[str]) -> list
     ctx = _context(settings, server_version_num, staged)
     out = [Step(t, None, render(t, **ctx)) for t in (
         "transform/00_functions.sql", "transform/01_json_function.sql", "transform/10_prologue.sql",
-        "transform/11_check_backup.sql", "transform/12_check_target.sql", "transform/13_prepare_target.sql")]
+        "transform/11_check_backup.sql", "transform/12_check_target.sql", "transform/13_prepare_target.sql",
+        "transform/14_drop_foreign_keys.sql")]
     merge_sources = [s for s in ctx["sources"] if s.merge]
     for source in ctx["sources"]:
-        work = f"work_{source.name}"
+        work, conv = f"work_{source.name}", f"conv_{source.name}"
         out.append(Step("transform/20_convert_source.sql", source.name,
-                        render("transform/20_convert_source.sql", source=source, work=work, **ctx)))
+                        render("transform/20_convert_source.sql", source=source, work=work, conv=conv, **ctx)))
         out.append(Step("transform/30_load_source.sql", source.name,
                         render("transform/30_load_source.sql", source=source, work=work, **ctx)))
         if source.merge and source is merge_sources[-1]:
             out.append(Step("transform/40_merge_progress.sql", "user_progress, user_wallet",
                             render("transform/40_merge_progress.sql", **ctx)))
-    out += [Step(t, None, render(t, **ctx)) for t in ("transform/50_skipped_tables.sql",
+    out += [Step(t, None, render(t, **ctx)) for t in ("transform/45_restore_foreign_keys.sql",
+                                                      "transform/50_skipped_tables.sql",
                                                       "transform/55_value_changes.sql",
                                                       "transform/60_unmapped_columns.sql")]
     return out

@@ -55,7 +55,8 @@ case
 end
 {%- elif column.kind == 'verified' -%}
 case
-    when migration.to_boolean({{ raw }}) is null then migration.to_timestamptz({{ raw }})
+    when migration.to_boolean({{ raw }}) is null
+        then migration.to_timestamptz({{ raw }})
 end
 {%- endif -%}
 {%- endmacro -%}

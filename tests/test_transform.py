@@ -11,7 +11,10 @@ import uuid
 
 import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
+from d1pg.config import Settings
 from d1pg.errors import InputError
 from d1pg.mapping import NAMESPACE_UUID
 from d1pg.render import write_review_bundle
@@ -19,6 +22,7 @@ from d1pg.schema import create_schema
 from d1pg.stage import stage
 from d1pg.transform import Options, transform
 from tests.conftest import SAMPLE, write_backup
+from tests.reliability import owned_database, server_url
 
 U1 = "0b6f8a2e-4a4b-4b8e-9b1a-0d2f3c4e5f60"
 U2 = "1c7f9b3f-5b5c-4c9f-8c2b-1e3f4d5e6f71"
@@ -286,6 +290,69 @@ def test_failed_transform_writes_nothing_and_is_recorded_as_failed(tmp_path, pg_
     assert trail[-3][1] == "step load_source goals started"  # the step that failed began, and never ended
     assert trail[-2][0] == "error" and "injected failure" in trail[-2][1]
     assert trail[-1] == ("info", "transform failed")
+
+
+FOREIGN_KEYS = ("select c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.convalidated"
+                " from pg_constraint as c where c.contype = 'f' and c.connamespace = 'public'::regnamespace"
+                " order by 1, 2")
+
+
+def test_foreign_keys_set_aside_for_the_load_come_back_identical_and_checked(tmp_path, pg_settings, query):
+    create_schema(pg_settings, quiet=True)
+    before = query(FOREIGN_KEYS)
+    assert len(before) >= 16 and all(validated for *_, validated in before)
+    run(tmp_path, pg_settings, {"users": [user()], "habits": [
+        {"id": "h1", "user_id": U1, "name": "Run", "created_at": CREATED, "updated_at": CREATED}]})
+    assert query(FOREIGN_KEYS) == before
+    trail = [m for (m,) in query("select message from migration.audit_log where message like 'step %% done%%'"
+                                 " order by audit_id")]
+    steps = [m.split(" done")[0] for m in trail]
+    assert steps.index("step drop_foreign_keys") < steps.index("step load_source users")
+    assert steps.index("step restore_foreign_keys") > steps.index("step load_source goal_milestones")
+
+
+def test_a_row_without_its_parent_fails_when_its_key_comes_back(tmp_path, pg_settings, query, pg_url):
+    """The keys are checked again as they come back: a row that slipped past the orphan rules (here a
+    trigger plants a dangling habit_id) fails the transform, and nothing is written."""
+    create_schema(pg_settings, quiet=True)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("create function dangle() returns trigger language plpgsql as"
+                     " $$ begin new.habit_id := gen_random_uuid(); return new; end $$")
+        conn.execute("create trigger dangle before insert on habit_logs for each row execute function dangle()")
+    with pytest.raises(Exception, match="habit_logs_habit_id_fkey"):
+        run(tmp_path, pg_settings, {"users": [user()], "habits": [
+            {"id": "h1", "user_id": U1, "name": "Run", "created_at": CREATED, "updated_at": CREATED}],
+            "habit_logs": [{"id": "l1", "habit_id": "h1", "user_id": U1, "completed_at": CREATED}]})
+    assert query("select count(*) from users") == [(0,)]
+    assert query("select count(*) from pg_constraint where conname = 'habit_logs_habit_id_fkey'") == [(1,)]
+
+
+def test_keys_of_a_table_the_role_does_not_own_stay_and_are_checked_row_by_row(tmp_path):
+    """Only the owner may drop a key: on a table owned by another role the key stays in place."""
+    with owned_database() as (url, _):
+        info = conninfo_to_dict(url)
+        settings = Settings(database_url=url, reports_dir=tmp_path / "reports")
+        create_schema(settings, quiet=True)
+        other = f"d1pg_other_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(server_url(info["dbname"]), autocommit=True) as admin:
+            admin.execute(sql.SQL("create role {}").format(sql.Identifier(other)))
+            admin.execute(sql.SQL("alter table public.habit_logs owner to {}").format(sql.Identifier(other)))
+            admin.execute(sql.SQL("grant select, insert, delete, truncate on public.habit_logs to {}").format(
+                sql.Identifier(info["user"])))
+        try:
+            tables = {n: [] for n in ALL_SOURCES} | {"users": [user()], "habits": [
+                {"id": "h1", "user_id": U1, "name": "Run", "created_at": CREATED, "updated_at": CREATED}],
+                "habit_logs": [{"id": "l1", "habit_id": "h1", "user_id": U1, "completed_at": CREATED}]}
+            stage(settings, write_backup(tmp_path / "b.json", tables), quiet=True)
+            transform(settings, quiet=True)
+            with psycopg.connect(url) as conn:
+                assert conn.execute("select count(*) from habit_logs").fetchone() == (1,)
+                assert conn.execute("select count(*) from pg_constraint where contype = 'f'"
+                                    " and conrelid = 'habit_logs'::regclass").fetchone() == (2,)
+        finally:
+            with psycopg.connect(server_url(info["dbname"]), autocommit=True) as admin:
+                admin.execute("drop table public.habit_logs")
+                admin.execute(sql.SQL("drop role {}").format(sql.Identifier(other)))
 
 
 def _sample_accounting(query, rid):

@@ -8,39 +8,38 @@
 -- Functions that need intermediate values are PL/pgSQL: a SQL function whose body holds a
 -- sub-select is never inlined and runs through the executor on every call (measured: 35 us a
 -- timestamp, against about 4 us as PL/pgSQL), and the transform calls them for every value.
--- The one-expression wrappers (scalar_text, to_timestamptz, to_date, to_integer, to_boolean) are
--- not STRICT, so that PostgreSQL inlines them (it does not inline a STRICT function whose body
--- it cannot prove strict); each returns NULL for NULL all the same.
+-- The one-expression functions (is_uuid_text, scalar_text, to_id, to_timestamptz, to_date,
+-- to_integer, to_boolean) are not STRICT, so that PostgreSQL inlines them (it does not inline a
+-- STRICT function whose body it cannot prove strict); each returns NULL for NULL all the same.
+-- An inlined function may only call immutable functions: a stable one (a text to timestamp cast,
+-- timestamptz - interval) silently stops the inlining.
 -- Only regular expressions and arithmetic decide validity: PostgreSQL's own input functions accept
 -- forms the contract rejects ('now', 'infinity', '{...}' UUIDs, '0x10').
 
+-- The LIKE fixes the length and the hyphens; the regular expression then needs no counted
+-- repetition. PostgreSQL builds a regular expression's DFA states afresh on every call, and
+-- '[0-9a-fA-F]{8}-...' visits a new state at every character (measured: 5.3 us a value, this 1.2 us).
 create or replace function migration.is_uuid_text(t text)
 returns boolean
-language sql immutable strict parallel safe
-return t ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+language sql immutable parallel safe
+return t like '________-____-____-____-____________'
+and t ~ '^[0-9a-fA-F]+-[0-9a-fA-F]+-[0-9a-fA-F]+-[0-9a-fA-F]+-[0-9a-fA-F]+$';
 
 -- The name-based UUID of RFC 9562 Appendix B.2: the first 16 bytes of
--- sha256(namespace bytes || UTF-8 name), version nibble 8, variant bits 10.
+-- sha256(namespace bytes || UTF-8 name), version nibble 8 (byte 6), variant bits 10 (byte 8).
 create or replace function migration.name_uuid(name text)
 returns uuid
-language sql immutable strict parallel safe
-return (
-    select
-        (
-            substr(h.hex, 1, 12)
-            || '8'
-            || substr(h.hex, 14, 3)
-            || substr('89ab', (position(substr(h.hex, 17, 1) in '0123456789abcdef') - 1) % 4 + 1, 1)
-            || substr(h.hex, 18, 15)
-        )::uuid
-    from (
-        select
-            encode(
-                substr(sha256('\x6a061f31e1f2448f9265d3177f1d5d19'::bytea || convert_to(name, 'UTF8')), 1, 16),
-                'hex'
-            ) as hex
-    ) as h
-);
+language plpgsql immutable strict parallel safe
+as $$
+declare
+    b bytea := substr(sha256('\x6a061f31e1f2448f9265d3177f1d5d19'::bytea || convert_to(name, 'UTF8')), 1, 16);
+begin
+    return encode(
+        set_byte(set_byte(b, 6, (get_byte(b, 6) & 15) | 128), 8, (get_byte(b, 8) & 63) | 128),
+        'hex'
+    )::uuid;
+end
+$$;
 
 -- A JSON number as JavaScript's String(number) prints it (shortest round-trip digits;
 -- exponent form only below 1e-6 or from 1e21). NULL beyond the range of a double.
@@ -89,23 +88,15 @@ return case jsonb_typeof(v)
 end;
 
 -- An id (§3): a canonical UUID kept (lower case), any other non-empty id the name-based UUID
--- of '<source table>:<old id>'. NULL when there is no usable id.
+-- of '<source table>:<old id>'. NULL when there is no usable id. One expression, so that it is
+-- inlined into the calling query.
 create or replace function migration.to_id(v jsonb, source_table text)
 returns uuid
-language plpgsql immutable parallel safe
-as $$
-declare
-    s text := migration.scalar_text(v);
-begin
-    if s is null or s = '' then
-        return null;
-    end if;
-    if migration.is_uuid_text(s) then
-        return lower(s)::uuid;
-    end if;
-    return migration.name_uuid(source_table || ':' || s);
-end
-$$;
+language sql immutable parallel safe
+return case
+    when jsonb_typeof(v) = 'string' and migration.is_uuid_text(v #>> '{}') then (v #>> '{}')::uuid
+    else migration.name_uuid(source_table || ':' || nullif(migration.scalar_text(v), ''))
+end;
 
 -- Epoch seconds (|n| < 1e11) or milliseconds, rounded to whole microseconds half to even;
 -- NULL outside years 0001-9999.

@@ -4,45 +4,35 @@
 -- Contract: migration-contract.md §3 (ids), §4 (values, first failing column in target column
 -- order, deterministic timestamps), §5 (orphans, SET NULL references, unique keys).
 -- Requires: 00_functions, 10_prologue (transform_context), the parents' target tables filled.
--- Result: temporary table {{ work }} (dropped at commit), one row per stored source row.
+-- Result: temporary tables {{ conv }} (converted values) and {{ work }}
+-- (the decisions), dropped at commit, one row per stored source row.
+
+-- Each stored row's values converted once: the function calls of §3-§4 are most of the work,
+-- and this query reads no temporary table, so PostgreSQL may share it among parallel workers.
+-- A document stored out of line (over about 2 kB) is decompressed once per key read; the app's
+-- rows are far smaller.
+create temporary table {{ conv | ident }} on commit drop as
+select
+    s.ord,
+    {% for c in source.columns if c.source %}
+    s.doc -> {{ c.source | literal }} as {{ raw_of(c) }},
+    {% endfor %}
+    migration.scalar_text(s.doc -> {{ source.id_column.source | literal }}) as source_id,
+    {% for c in source.columns if c.source %}
+    {{ convert_base(c, 's.doc -> ' ~ (c.source | literal), source.name, ref_sources) | indent(4) }} as {{ c.target | ident }}
+    {{- "," if not loop.last }}
+    {% endfor %}
+{% if source.name in staged %}
+from staging.{{ source.name | ident }} as s
+where s.doc is not null;
+{% else %}
+-- the backup does not hold {{ source.name }} (accepted with --accept-missing)
+from (select null::bigint as ord, null::jsonb as doc) as s
+where false;
+{% endif %}
+
 create temporary table {{ work | ident }} on commit drop as
-with source_rows as (
-    select
-        s.ord,
-        {% for c in source.columns if c.source %}
-        s.doc -> {{ c.source | literal }} as {{ raw_of(c) }}{{ "," if not loop.last }}
-        {% endfor %}
-    {% if source.name in staged %}
-    from (
-        -- Each row's document read once: every `->` on the stored (toasted) value would read and
-        -- decompress the whole document again, once per use of every column. `offset 0` keeps this
-        -- subquery from being merged into the query above (order does not matter here).
-        select
-            t.ord,
-            t.doc || '{}'::jsonb as doc
-        from staging.{{ source.name | ident }} as t
-        where t.doc is not null
-        offset 0  -- noqa: AM09
-    ) as s
-    {% else %}
-    -- the backup does not hold {{ source.name }} (accepted with --accept-missing)
-    from (select null::bigint as ord, null::jsonb as doc) as s
-    where false
-    {% endif %}
-),
-
-converted as materialized (
-    select
-        r.*,
-        migration.scalar_text(r.{{ raw_of(source.id_column) }}) as source_id,
-        {% for c in source.columns if c.source %}
-        {{ convert_base(c, 'r.' ~ raw_of(c), source.name, ref_sources) | indent(8) }} as {{ c.target | ident }}
-        {{- "," if not loop.last }}
-        {% endfor %}
-    from source_rows as r
-),
-
-completed as (
+with completed as (
     select
         c.*,
         {% for col in source.columns %}
@@ -71,7 +61,7 @@ completed as (
         {% endif %}
         {% endfor %}
         ctx.run_id
-    from converted as c
+    from {{ conv | ident }} as c
     cross join transform_context as ctx
 ),
 
