@@ -10,11 +10,17 @@ returns jsonb
 language plpgsql immutable strict parallel safe
 as $$
 begin
+    if not t is json then
+        return null;
+    end if;
+    -- the three patterns only matter where there is a \u escape; most JSON text has none
     if
-        t is json
-        and t !~ '(^|[^\\])(\\\\)*\\u0000'
-        and t !~ '\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})'
-        and t !~ '(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}'
+        strpos(t, '\u') = 0
+        or (
+            t !~ '(^|[^\\])(\\\\)*\\u0000'
+            and t !~ '\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})'
+            and t !~ '(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}'
+        )
         then
         return t::jsonb;
     end if;

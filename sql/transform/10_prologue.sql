@@ -12,6 +12,18 @@ set local extra_float_digits = 1;
 -- The conversion expressions are wide; JIT compiling them costs seconds and saves nothing here.
 set local jit = off;
 
+-- Room for the hash tables and sorts that decide duplicates (a quarter of a million ids and more
+-- per table): at least 64 MB for this transaction, or the session's own setting when larger.
+do $$
+begin
+    perform set_config(
+        'work_mem',
+        (greatest(pg_size_bytes(current_setting('work_mem')), 64 * 1024 * 1024) / 1024)::text || 'kB',
+        true
+    );
+end
+$$;
+
 create temporary table transform_context on commit drop as
 select
     coalesce(nullif(current_setting('d1pg.run_id', true), ''), gen_random_uuid()::text)::uuid as run_id,
@@ -36,6 +48,10 @@ where stage.run_id = coalesce(
         limit 1
     )
 );
+
+-- Temporary tables are never analyzed automatically; without statistics every later plan
+-- would guess hundreds of rows here instead of one.
+analyze transform_context;
 
 do $$
 begin

@@ -31,6 +31,10 @@ from (select null::bigint as ord, null::jsonb as doc) as s
 where false;
 {% endif %}
 
+-- The row count and the id's statistics for the plan below (temporary tables are never analyzed
+-- automatically; the other columns are left out, as their statistics cost seconds and steer nothing).
+analyze {{ conv | ident }} (ord, id);
+
 create temporary table {{ work | ident }} on commit drop as
 with completed as (
     select
@@ -95,14 +99,26 @@ first_failures as materialized (
     from checked as e
 ),
 
+-- The first row of each id in backup order keeps it (§5 duplicate_id). Found by grouping the
+-- rows that passed their columns, so that the wide rows are joined, never sorted.
+first_of_id as (
+    select
+        f.id,
+        min(f.ord) as first_ord
+    from first_failures as f
+    where f.first_failure is null
+    group by f.id
+),
+
 deduplicated as (
     select
         k.*,
         case
             when k.first_failure is not null then k.first_failure[2]
-            when row_number() over (partition by k.first_failure is null, k.id order by k.ord) > 1 then 'duplicate_id'
+            when k.ord <> i.first_ord then 'duplicate_id'
         end as bucket_reason
     from first_failures as k
+    left join first_of_id as i on k.id = i.id
 ),
 
 referenced as (
@@ -148,26 +164,39 @@ eligible as (
     from judged as j
 ),
 
+{% for key in source.unique %}
+-- The row that keeps unique key {{ loop.index }} ({{ key.columns | join(', ') }}): the first in the key's order.
+key_winners_{{ loop.index }} as (
+    select distinct on (
+        {% for col in key.columns %}
+        e.{{ ('final_' ~ col) | ident }}{{ "," if not loop.last }}
+        {% endfor %}
+    )
+        e.ord
+    from eligible as e
+    where e.{{ ('key_eligible_' ~ loop.index) | ident }}
+    order by
+        {% for col in key.columns %}
+        e.{{ ('final_' ~ col) | ident }},
+        {% endfor %}
+        {% for col in key.order_by %}
+        e.{{ ('final_' ~ col) | ident }},
+        {% endfor %}
+        e.ord
+),
+
+{% endfor %}
 keyed as (
     select
         e.*,
         {% for key in source.unique %}
-        {% set eligible = 'e.' ~ (('key_eligible_' ~ loop.index) | ident) %}
-        {{ eligible }} and row_number() over (
-            partition by
-                {{ eligible }},
-                {% for col in key.columns %}
-                e.{{ ('final_' ~ col) | ident }}{{ "," if not loop.last }}
-                {% endfor %}
-            order by
-                {% for col in key.order_by %}
-                e.{{ ('final_' ~ col) | ident }},
-                {% endfor %}
-                e.ord
-        ) > 1 as {{ ('duplicate_key_' ~ loop.index) | ident }},
+        e.{{ ('key_eligible_' ~ loop.index) | ident }} and w{{ loop.index }}.ord is null as {{ ('duplicate_key_' ~ loop.index) | ident }},
         {% endfor %}
         true as checked_keys
     from eligible as e
+    {% for key in source.unique %}
+    left join key_winners_{{ loop.index }} as w{{ loop.index }} on e.ord = w{{ loop.index }}.ord
+    {% endfor %}
 )
 
 select
