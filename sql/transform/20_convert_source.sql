@@ -167,12 +167,7 @@ eligible as (
 {% for key in source.unique %}
 -- The row that keeps unique key {{ loop.index }} ({{ key.columns | join(', ') }}): the first in the key's order.
 key_winners_{{ loop.index }} as (
-    select distinct on (
-        {% for col in key.columns %}
-        e.{{ ('final_' ~ col) | ident }}{{ "," if not loop.last }}
-        {% endfor %}
-    )
-        e.ord
+    select distinct on ({% for col in key.columns %}e.{{ ('final_' ~ col) | ident }}{{ ", " if not loop.last }}{% endfor %}) e.ord
     from eligible as e
     where e.{{ ('key_eligible_' ~ loop.index) | ident }}
     order by
