@@ -91,7 +91,7 @@ def steps(settings: Settings, server_version_num: int, staged: set[str]) -> list
         out.append(Step("transform/20_convert_source.sql", source.name,
                         render("transform/20_convert_source.sql", source=source, work=work, conv=conv, **ctx)))
         out.append(Step("transform/30_load_source.sql", source.name,
-                        render("transform/30_load_source.sql", source=source, work=work, **ctx)))
+                        render("transform/30_load_source.sql", source=source, work=work, conv=conv, **ctx)))
         if source.merge and source is merge_sources[-1]:
             out.append(Step("transform/40_merge_progress.sql", "user_progress, user_wallet",
                             render("transform/40_merge_progress.sql", **ctx)))

@@ -220,11 +220,12 @@ language sql immutable parallel safe
 return (migration.to_timestamptz(v) at time zone 'UTC')::date;
 
 -- An integer: a JSON integer or a '^-?[0-9]+$' string, as numeric (range checked by the caller).
+-- A JSON number is an integer when its text has no '.': jsonb prints numbers without exponents.
 create or replace function migration.to_integer(v jsonb)
 returns numeric
 language sql immutable parallel safe
 return case
-    when jsonb_typeof(v) = 'number' and v::text ~ '^-?[0-9]+$' then v::numeric
+    when jsonb_typeof(v) = 'number' and strpos(v::text, '.') = 0 then v::numeric
     when jsonb_typeof(v) = 'string' and v #>> '{}' ~ '^-?[0-9]+$' then (v #>> '{}')::numeric
 end;
 

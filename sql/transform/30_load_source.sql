@@ -82,19 +82,20 @@ where w.bucket = 'migrated' and not migration.is_uuid_text(w.source_id)
 on conflict (table_name, old_id) do nothing;
 
 {% for col in source.columns if col.kind == 'name_uuid' and source.name in staged %}
+{% set old_id = 'migration.scalar_text(c.' ~ raw_of(col) ~ ')' %}
 insert into migration.id_map (table_name, old_id, new_id, run_id)
-select distinct on (s.doc ->> {{ col.source | literal }})
+select distinct on ({{ old_id }})
     {{ col.name_prefix | literal }} as table_name,
-    s.doc ->> {{ col.source | literal }} as old_id,
+    {{ old_id }} as old_id,
     w.{{ col.target | ident }} as new_id,
     w.run_id
 from {{ work | ident }} as w
-inner join staging.{{ source.name | ident }} as s on w.ord = s.ord
+inner join {{ conv | ident }} as c on w.ord = c.ord
 where
     w.bucket = 'migrated'
-    and not migration.is_uuid_text(s.doc ->> {{ col.source | literal }})
+    and not migration.is_uuid_text({{ old_id }})
     and w.{{ col.target | ident }} is not null
-order by s.doc ->> {{ col.source | literal }}
+order by {{ old_id }}
 on conflict (table_name, old_id) do nothing;
 
 {% endfor %}
