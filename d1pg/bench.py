@@ -711,7 +711,9 @@ def markdown(results: list[SizeResult], machine: dict[str, str], rows: tuple[int
               " loaded and the SQLite file.",
               "- The staging floor is the least a load into jsonb can cost on this server; the typed floor the"
               " least a load of the final rows can cost (their target tables' checks, unique keys and foreign"
-              " keys included). Both are prepared before the clock starts.",
+              " keys included). Both are prepared before the clock starts. The typed floor keeps the foreign"
+              " keys through its load, as a plain COPY would; d1pg's transform sets them aside and adds them"
+              " back checked (README, transform step 4), which is part of how it comes closer to that floor.",
               "- pgloader copies the SQLite tables as they are: columns typed by SQLite's declared types, no"
               " foreign keys, checks, id mapping, orphans or accounting. It does much less than d1pg, and where"
               " it is faster the typed floor alone is usually slower than it. It rejects whole batches around a"
