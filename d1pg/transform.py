@@ -53,6 +53,16 @@ class Options:
         }
 
 
+def work_table(source: str) -> str:
+    """The temporary table holding each row's decision for one source table (20_convert_source)."""
+    return f"work_{source}"
+
+
+def conv_table(source: str) -> str:
+    """The temporary table holding one source table's converted values (20_convert_source)."""
+    return f"conv_{source}"
+
+
 def _context(settings: Settings, server_version_num: int, staged: set[str]) -> dict:
     sources = mapping.plan()
     expected_columns = []
@@ -75,6 +85,8 @@ def _context(settings: Settings, server_version_num: int, staged: set[str]) -> d
         "expected_fks": expected_fks,
         "target_tables": mapping.target_tables(),
         "staged": staged,
+        "work_table": work_table,
+        "conv_table": conv_table,
     }
 
 
@@ -87,7 +99,7 @@ def steps(settings: Settings, server_version_num: int, staged: set[str]) -> list
         "transform/14_drop_foreign_keys.sql")]
     merge_sources = [s for s in ctx["sources"] if s.merge]
     for source in ctx["sources"]:
-        work, conv = f"work_{source.name}", f"conv_{source.name}"
+        work, conv = work_table(source.name), conv_table(source.name)
         out.append(Step("transform/20_convert_source.sql", source.name,
                         render("transform/20_convert_source.sql", source=source, work=work, conv=conv, **ctx)))
         out.append(Step("transform/30_load_source.sql", source.name,

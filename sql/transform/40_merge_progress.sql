@@ -8,12 +8,12 @@
 create temporary table merged_progress on commit drop as
 with
 wallet as (
-    select * from {{ 'work_user_wallet' | ident }}
+    select * from {{ work_table('user_wallet') | ident }}
     where bucket = 'migrated'
 ),
 
 progress as (
-    select * from {{ 'work_user_progress' | ident }}
+    select * from {{ work_table('user_progress') | ident }}
     where bucket = 'migrated'
 )
 
@@ -194,12 +194,12 @@ cross join (
     select
         count(*) filter (where bucket = 'orphaned') as orphaned,
         count(*) filter (where bucket = 'rejected') as rejected
-    from {{ 'work_user_wallet' | ident }}
+    from {{ work_table('user_wallet') | ident }}
 ) as w
 cross join (
     select
         count(*) filter (where bucket = 'orphaned') as orphaned,
         count(*) filter (where bucket = 'rejected') as rejected
-    from {{ 'work_user_progress' | ident }}
+    from {{ work_table('user_progress') | ident }}
 ) as p
 where t.table_name in ('user_wallet', 'user_progress');

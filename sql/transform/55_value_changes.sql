@@ -2,7 +2,8 @@
 -- 'azure-ad'): the seed says data is preserved as-is; where the contract changes it, the report says so.
 -- Contract: migration-contract.md §4 (value maps before the check), §9 (every loss is listed,
 -- including values changed by a value map).
--- Requires: 20_convert_source and 30_load_source of each table with a value map.
+-- Requires: 20_convert_source (its work and converted tables) and 30_load_source of each table
+-- with a value map. The old value is the text the value map was matched against.
 {% for source in sources if source.name in staged %}
 {% for col in source.columns if col.value_map %}
 insert into migration.value_changes (
@@ -17,19 +18,19 @@ select
     w.run_id,
     {{ source.name | literal }} as source_table,
     {{ col.target | literal }} as column_name,
-    s.doc ->> {{ col.source | literal }} as old_value,
+    migration.scalar_text(c.{{ raw_of(col) }}) as old_value,
     w.{{ col.target | ident }} as new_value,
     count(*) as rows_changed
-from {{ ('work_' ~ source.name) | ident }} as w
-inner join staging.{{ source.name | ident }} as s on w.ord = s.ord
+from {{ work_table(source.name) | ident }} as w
+inner join {{ conv_table(source.name) | ident }} as c on w.ord = c.ord
 where
     w.bucket = 'migrated'
-    and s.doc ->> {{ col.source | literal }} in (
+    and migration.scalar_text(c.{{ raw_of(col) }}) in (
         {% for old in col.value_map %}
         {{ old | literal }}{{ "," if not loop.last }}
         {% endfor %}
     )
-group by w.run_id, s.doc ->> {{ col.source | literal }}, w.{{ col.target | ident }};
+group by w.run_id, migration.scalar_text(c.{{ raw_of(col) }}), w.{{ col.target | ident }};
 
 {% endfor %}
 {% endfor %}
