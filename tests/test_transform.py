@@ -162,6 +162,8 @@ def test_value_map_then_check_microsoft_entra_id_becomes_azure_ad(tmp_path, pg_s
         {"id": "a2", "userId": U1, "provider": "github", "providerAccountId": "g1"}]})
     assert query("select provider from accounts") == [("azure-ad",)]
     assert [(r[2], r[3]) for r in rejects(query)] == [("provider", "check_violation")]
+    assert query("select source_table, column_name, old_value, new_value, rows_changed"
+                 " from migration.value_changes") == [("accounts", "provider", "microsoft-entra-id", "azure-ad", 1)]
 
 
 def test_orphans_are_skipped_and_cascade_to_their_children(tmp_path, pg_settings, query):
