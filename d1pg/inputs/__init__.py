@@ -95,4 +95,10 @@ def open_input(path: Path | str, format: str | None = None, *, backup_time: str 
         from d1pg.inputs.admin_json import AdminJsonInput
 
         return AdminJsonInput(path, fast=fast)
-    raise InputError(f"{path}: reading a {kind} input is not supported yet")
+    if kind == "sql-dump":
+        from d1pg.inputs.sql_dump import SqlDumpInput
+
+        return SqlDumpInput(path, backup_time=backup_time, work_dir=work_dir)
+    from d1pg.inputs.sqlite_file import SqliteFileInput
+
+    return SqliteFileInput(path, backup_time=backup_time, work_dir=work_dir)
