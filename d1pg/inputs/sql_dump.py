@@ -38,10 +38,12 @@ BATCH_CHARS = 1 << 22
 MAX_STATEMENT_CHARS = 64 << 20
 """A longer statement is refused: D1 holds rows of at most 2 MB, so it is a string left open."""
 
-NOT_RUN = frozenset({"BEGIN", "COMMIT", "END", "ANALYZE"})
 _LEAD = re.compile(r"(?:\s+|--[^\n]*(?:\n|\Z)|/\*(?:[^*]|\*(?!/))*(?:\*/|\Z))*")
-_WORD = re.compile(r"[A-Za-z_]+")
-_SEQUENCE_RESET = re.compile(r"DELETE\s+FROM\s+(?:sqlite_sequence|\"sqlite_sequence\")\s*;\s*\Z", re.IGNORECASE)
+_NOT_RUN = re.compile(
+    r"(?:BEGIN(?:\s+(?:DEFERRED|IMMEDIATE|EXCLUSIVE))?(?:\s+TRANSACTION)?|(?:COMMIT|END)(?:\s+TRANSACTION)?"
+    r"|ANALYZE(?:\s+[\w\"]+)?|DELETE\s+FROM\s+\"?sqlite_sequence\"?)\s*;\s*\Z", re.IGNORECASE)
+"""A statement alone in its text that is not run: the reader owns the transaction, statistics are not data,
+and ``sqlite_sequence`` is empty anyway (and absent without AUTOINCREMENT)."""
 _SPECIAL = re.compile(r"--|/\*|['\"`\[;]")
 _CLOSING = {"'": "'", '"': '"', "`": "`", "[": "]", "/*": "*/"}
 
@@ -123,8 +125,7 @@ class SqlDumpInput:
         batch: list[tuple[int, str]] = []
         chars = 0
         for line, statement in self._statements():
-            word = _WORD.match(statement, _LEAD.match(statement).end())
-            if word and word.group().upper() in NOT_RUN or _SEQUENCE_RESET.match(statement.strip()):
+            if _NOT_RUN.match(statement, _LEAD.match(statement).end()):
                 continue
             batch.append((line, statement))
             chars += len(statement)
@@ -141,14 +142,18 @@ class SqlDumpInput:
             return
         except sqlite3.Error as exc:
             first = exc
-        # Find the statement and its line: undo the batch, then run it one statement at a time.
+        # Find the statement and its line: undo the batch, then run it again one statement at a time.
         self._undo()
-        for line, statement in batch:
-            self._refusal = None
-            try:
-                self._conn.executescript(statement)
-            except sqlite3.Error as exc:
-                self._fail(line, exc)
+        self._conn.execute("begin")
+        for line, text in batch:
+            for statement in _split(text):
+                self._refusal = None
+                try:
+                    self._conn.execute(statement)
+                except sqlite3.Error as exc:
+                    self._undo()
+                    self._fail(line, exc)
+        self._undo()
         self._fail(batch[0][0], first)
 
     def _undo(self) -> None:
@@ -273,6 +278,16 @@ def _scan(text: str, state: str | None) -> tuple[str | None, bool]:
                 continue
             state = None
     return state, semicolon
+
+
+def _split(text: str) -> list[str]:
+    """The statements of a text that holds one or more complete ones (several may share a line)."""
+    out, start = [], 0
+    for at in (i for i, ch in enumerate(text) if ch == ";"):
+        if sqlite3.complete_statement(text[start:at + 1]):
+            out.append(text[start:at + 1])
+            start = at + 1
+    return out
 
 
 def _refusal(action, arg1, arg2, db_name) -> str:
