@@ -231,3 +231,20 @@ def test_format_forces_the_reader(forms, tmp_path):
         open_input(forms["sqlite"], "csv")
     with open_input(forms["sql-dump"], "admin-json") as reader, pytest.raises(InputError, match="byte 0"):
         list(reader.tables())
+
+
+def test_a_dump_is_read_statement_by_statement_whatever_its_layout(tmp_path, pg_settings, query):
+    dump = tmp_path / "dump.sql"
+    dump.write_bytes(
+        b"-- exported by hand\r\nPRAGMA defer_foreign_keys=TRUE;\r\nBEGIN TRANSACTION;\r\n"
+        b"CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT); /* two */ CREATE TABLE u (x);\r\n"
+        b"INSERT INTO t VALUES(1,'semi; colon'); INSERT INTO t VALUES(2,'spans\r\nlines; and ''quotes''');\r\n"
+        b"INSERT INTO \"t\" (\"id\",\"note\") VALUES(3,\r\n  replace('a\\nb','\\n',char(10)));\r\n"
+        b"CREATE TRIGGER t_note AFTER INSERT ON t BEGIN\r\n  INSERT INTO u VALUES (new.id);\r\nEND;\r\n"
+        b"COMMIT;\r\n")
+    stage(pg_settings, dump, quiet=True, backup_time=CREATED_AT)
+    assert query("select ord, doc from staging.t order by ord") == [
+        (0, {"id": 1, "note": "semi; colon"}), (1, {"id": 2, "note": "spans\r\nlines; and 'quotes'"}),
+        (2, {"id": 3, "note": "a\nb"})]
+    assert query("select count(*) from staging.u") == [(0,)]
+    assert query("select options ->> 'format' from migration.runs") == [("sql-dump",)]

@@ -165,6 +165,8 @@ class SqlDumpInput:
                 self._rolling_back = False
 
     def _fail(self, line: int, exc: sqlite3.Error):
+        if self._refusal is None and str(exc).startswith("cannot VACUUM"):
+            self._refusal = "VACUUM (and so VACUUM INTO, which the authorizer refuses as an ATTACH)"
         if self._refusal is not None:
             raise InputError(f"{self.path}: line {line}: refused: {self._refusal}; a dump may hold only what"
                              " `wrangler d1 export` writes (CREATE TABLE/INDEX/TRIGGER/VIEW, INSERT … VALUES, the"
