@@ -248,3 +248,51 @@ def test_a_dump_is_read_statement_by_statement_whatever_its_layout(tmp_path, pg_
         (2, {"id": 3, "note": "a\nb"})]
     assert query("select count(*) from staging.u") == [(0,)]
     assert query("select options ->> 'format' from migration.runs") == [("sql-dump",)]
+
+
+def test_wide_tables_and_numbers_where_the_declared_type_says_text(tmp_path, pg_settings, query):
+    database = tmp_path / "d1.sqlite"
+    conn = sqlite3.connect(database)
+    columns = [f"c{i}" for i in range(130)]
+    conn.execute(f"create table wide ({', '.join(columns)})")
+    conn.execute(f"insert into wide values ({', '.join('?' * 130)})", [i + 0.5 if i % 2 else f"t{i}" for i in range(130)])
+    conn.execute("create table odd (id text primary key, label text)")
+    conn.executemany("insert into odd values (?, ?)", [(f"r{i}", f"label {i}") for i in range(2500)])
+    conn.commit()
+    conn.execute("pragma writable_schema = on")  # a hand-edited schema: 'label' now says INTEGER
+    conn.execute("update sqlite_schema set sql = 'CREATE TABLE odd (id text primary key, label integer)'"
+                 " where name = 'odd'")
+    conn.commit()
+    conn.close()
+    conn = sqlite3.connect(database)
+    conn.execute("insert into odd values ('r2500', 0.30000000000000004)")
+    conn.commit()
+    conn.execute("pragma writable_schema = on")
+    conn.execute("update sqlite_schema set sql = 'CREATE TABLE odd (id text primary key, label text)'"
+                 " where name = 'odd'")
+    conn.commit()
+    conn.close()
+    stage(pg_settings, database, quiet=True)
+    (doc,) = query("select doc from staging.wide")[0]
+    assert doc == {c: (i + 0.5 if i % 2 else f"t{i}") for i, c in enumerate(columns)}
+    assert query("select columns from migration.staged_tables where table_name = 'wide'") == [(columns,)]
+    assert query("select count(*), max(doc ->> 'label') filter (where ord = 2500) from staging.odd") == [
+        (2501, "0.30000000000000004")]
+
+
+def test_a_dump_whose_rows_of_a_table_come_apart_is_refused_and_nothing_is_left_behind(
+        tmp_path, pg_settings, query):
+    settings = dataclasses.replace(pg_settings, home=tmp_path / "work")
+    dump = tmp_path / "dump.sql"
+    dump.write_text("CREATE TABLE a (x);\nCREATE TABLE b (y);\nINSERT INTO a VALUES(1);\nINSERT INTO b VALUES(2);\n"
+                    "INSERT INTO a VALUES(3);\n")
+    with pytest.raises(InputError, match=r"dump.sql: line 5: refused: rows for 'a' after rows of 'b'"):
+        stage(settings, dump, quiet=True)
+    assert not list((tmp_path / "work").iterdir())
+    named = tmp_path / "named.sql"
+    named.write_text('CREATE TABLE "Odd Name" (x);\n' + "".join(f'INSERT INTO "Odd Name" VALUES({i});\n'
+                                                               for i in range(5000)) + "CREATE TABLE c (z);\n")
+    with pytest.raises(InputError, match="is not a plain identifier"):
+        stage(settings, named, quiet=True)
+    assert not list((tmp_path / "work").iterdir())
+    assert query("select status from migration.runs order by started_at") == [("failed",), ("failed",)]

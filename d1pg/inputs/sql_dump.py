@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 import uuid
 from pathlib import Path
 
@@ -35,6 +36,8 @@ FORMAT = "sql-dump"
 BATCH_STATEMENTS = 1000
 """Statements executed by one ``executescript`` call, in one transaction."""
 BATCH_CHARS = 1 << 22
+CACHE_KIB = 32 << 10
+"""SQLite's page cache for the temporary database (32 MiB): its pages are read back at once."""
 MAX_STATEMENT_CHARS = 64 << 20
 """A longer statement is refused: D1 holds rows of at most 2 MB, so it is a string left open."""
 
@@ -71,10 +74,22 @@ class SqlDumpInput:
         self.long_number_tables: set[str] = set()
         self.last_keys = {}.keys()
         self._src: _Source | None = None
-        self._conn: sqlite3.Connection | None = None
+        self._conn: sqlite3.Connection | None = None  # the loader's
+        self._reader: sqlite3.Connection | None = None
         self._database: Path | None = None
         self._refusal: str | None = None
-        self._rolling_back = False
+        self._owned = False  # the reader's own BEGIN, COMMIT or ROLLBACK is running
+        self._token = f"d1pg_{uuid.uuid4().hex}"
+        # Tables in the order their rows come, and which of them the dump has moved past (complete).
+        self._changed = threading.Condition()
+        self._order: list[str] = []
+        self._left: set[str] = set()
+        self._current: str | None = None
+        self._ready: list[str] = []
+        self._done = False
+        self._error: BaseException | None = None
+        self._stop = False
+        self._loader: threading.Thread | None = None
 
     # -- the interface ----------------------------------------------------------------------
 
@@ -91,19 +106,45 @@ class SqlDumpInput:
         return bool(self._src and self._src.gzipped)
 
     def tables(self):
-        self._load()
-        prepare_for_reading(self._conn)
-        yield from SqliteTables(self._conn, self._describe, self.long_number_tables).tables()
+        """Each table as soon as the dump has moved on to another table's rows: the loader thread goes
+        on executing the dump while this one reads the tables it has completed (SQLite in WAL mode
+        lets the two connections work at once)."""
+        self._open()
+        self._loader = threading.Thread(target=self._load_in_thread, name="d1pg-dump-loader", daemon=True)
+        self._loader.start()
+        position = 0
+        tables = None
+        while True:
+            with self._changed:
+                while len(self._ready) <= position and not self._done:
+                    self._changed.wait()
+                if self._error is not None:
+                    raise self._error
+                if len(self._ready) <= position:
+                    break
+                name = self._ready[position]
+            position += 1
+            if tables is None:
+                self._reader = sqlite3.connect(self._database, isolation_level=None, check_same_thread=False)
+                prepare_for_reading(self._reader)
+                tables = SqliteTables(self._reader, self._describe, self.long_number_tables)
+            yield tables.table(name)
+        self._loader.join()
 
     def close(self) -> None:
+        if self._loader is not None:
+            self._stop = True
+            self._loader.join()
+            self._loader = None
         if self._src is not None:
             self._src.close()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        for conn in (self._reader, self._conn):
+            if conn is not None:
+                conn.close()
+        self._reader = self._conn = None
         if self._database is not None:
-            for leftover in (self._database, self._database.with_name(self._database.name + "-journal")):
-                leftover.unlink(missing_ok=True)
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                self._database.with_name(self._database.name + suffix).unlink(missing_ok=True)
             self._database = None
 
     def __enter__(self):
@@ -114,55 +155,104 @@ class SqlDumpInput:
 
     # -- executing the dump -----------------------------------------------------------------
 
-    def _load(self) -> None:
+    def _open(self) -> None:
         self._src = _Source(self.path)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._database = self.work_dir / f"dump-{uuid.uuid4().hex}.sqlite"
         self._conn = sqlite3.connect(self._database, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode = memory", "synchronous = off", "trusted_schema = off", "foreign_keys = off"):
+        for pragma in ("journal_mode = wal", "synchronous = off", "trusted_schema = off", "foreign_keys = off",
+                       f"cache_size = -{CACHE_KIB}"):
             self._conn.execute(f"pragma {pragma}")
         self._conn.set_authorizer(self._authorize)
+
+    def _load_in_thread(self) -> None:
+        try:
+            self._load()
+        except BaseException as exc:  # handed to tables() in the reading thread
+            self._error = exc
+        with self._changed:
+            try:
+                if self._error is None and not self._stop:
+                    self._conn.set_authorizer(None)  # the dump has run: the loader's own query
+                    created = [_text(r[0]) for r in self._conn.execute(
+                        "select name from sqlite_schema where type = 'table' order by rowid")]
+                    # The table still taking rows at the end, then the tables without rows.
+                    self._ready += self._order[len(self._ready):] + [
+                        t for t in created if t not in set(self._order) and _data_table(t)]
+            except sqlite3.Error as exc:
+                self._error = InputError(self._describe(exc))
+            finally:
+                self._done = True
+                self._changed.notify_all()
+
+    def _publish(self) -> None:
+        """After a batch is committed: the tables the dump has moved past are complete."""
+        with self._changed:
+            self._ready += [t for t in self._order[len(self._ready):] if t in self._left]
+            self._changed.notify_all()
+
+    def _load(self) -> None:
         batch: list[tuple[int, str]] = []
         chars = 0
-        for line, statement in self._statements():
-            if _NOT_RUN.match(statement, _LEAD.match(statement).end()):
+        for line, statement, whole in self._statements():
+            if whole:
+                self._run(batch)
+                batch, chars = [(line, statement)], BATCH_CHARS
+            elif not statement.startswith("INSERT") and _NOT_RUN.match(statement, _LEAD.match(statement).end()):
                 continue
-            batch.append((line, statement))
-            chars += len(statement)
+            else:
+                batch.append((line, statement))
+                chars += len(statement)
             if len(batch) >= BATCH_STATEMENTS or chars >= BATCH_CHARS:
                 self._run(batch)
                 batch, chars = [], 0
+                if self._stop:
+                    return
         self._run(batch)
 
     def _run(self, batch: list[tuple[int, str]]) -> None:
+        """One batch in one transaction, opened and closed by a savepoint whose name the dump cannot
+        know: the authorizer lets through no other transaction statement."""
         if not batch:
             return
+        before = (len(self._order), set(self._left), self._current)
         try:
-            self._conn.executescript("begin;\n" + "".join(s for _, s in batch) + "\ncommit;")
+            self._conn.executescript(f"savepoint {self._token};\n" + "".join(s for _, s in batch)
+                                     + f"\nrelease {self._token};")
+            self._publish()
             return
-        except sqlite3.Error as exc:
-            first = exc
+        except sqlite3.Error:
+            pass
         # Find the statement and its line: undo the batch, then run it again one statement at a time.
         self._undo()
-        self._conn.execute("begin")
-        for line, text in batch:
-            for statement in _split(text):
-                self._refusal = None
-                try:
-                    self._conn.execute(statement)
-                except sqlite3.Error as exc:
-                    self._undo()
-                    self._fail(line, exc)
-        self._undo()
-        self._fail(batch[0][0], first)
+        del self._order[before[0]:]
+        self._left, self._current = before[1], before[2]
+        self._own("begin")
+        for start, text in batch:
+            for line, statement in _Splitter.statements(self.path, text, start):
+                for one in _split(statement):
+                    if not one.lstrip().startswith("INSERT") and _NOT_RUN.match(one, _LEAD.match(one).end()):
+                        continue
+                    self._refusal = None
+                    try:
+                        self._conn.execute(one)
+                    except sqlite3.Error as exc:
+                        self._undo()
+                        self._fail(line, exc)
+        # The batch failed only for statements that are not run (the dump's own BEGIN…): keep it.
+        self._own("commit")
+        self._publish()
+
+    def _own(self, statement: str) -> None:
+        self._owned = True
+        try:
+            self._conn.execute(statement)
+        finally:
+            self._owned = False
 
     def _undo(self) -> None:
         if self._conn.in_transaction:
-            self._rolling_back = True
-            try:
-                self._conn.execute("rollback")
-            finally:
-                self._rolling_back = False
+            self._own("rollback")
 
     def _fail(self, line: int, exc: sqlite3.Error):
         if self._refusal is None and str(exc).startswith("cannot VACUUM"):
@@ -183,7 +273,7 @@ class SqlDumpInput:
         if action in _CREATES and db_name == "main":
             return ok
         if action == sqlite3.SQLITE_INSERT and db_name == "main":
-            return ok
+            return self._rows_for(arg1)
         if action == sqlite3.SQLITE_UPDATE and arg1 == "sqlite_master" and db_name == "main":
             return ok  # SQLite's own bookkeeping while a CREATE runs
         if action == sqlite3.SQLITE_DELETE and arg1 == "sqlite_sequence" and db_name == "main":
@@ -194,64 +284,126 @@ class SqlDumpInput:
             return ok
         if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in ("foreign_keys", "defer_foreign_keys"):
             return ok  # inside the reader's transaction SQLite leaves foreign_keys as it is (off)
-        if action == sqlite3.SQLITE_TRANSACTION and (arg1 in ("BEGIN", "COMMIT") or self._rolling_back):
+        if action == sqlite3.SQLITE_TRANSACTION and self._owned:
+            return ok
+        if action == sqlite3.SQLITE_SAVEPOINT and arg2 == self._token:
             return ok
         self._refusal = _refusal(action, arg1, arg2, db_name)
         return sqlite3.SQLITE_DENY
 
+    def _rows_for(self, table: str):
+        """Rows of a table must come together, as a D1 export writes them: the table the dump moves
+        away from is complete, and read while the rest of the dump runs."""
+        if table == self._current or not _data_table(table):
+            return sqlite3.SQLITE_OK
+        if table in self._left or table in self._order:
+            self._refusal = (f"rows for {table!r} after rows of {self._current!r} (a D1 export writes each table's"
+                             " rows together)")
+            return sqlite3.SQLITE_DENY
+        if self._current is not None:
+            self._left.add(self._current)
+        self._current = table
+        self._order.append(table)
+        return sqlite3.SQLITE_OK
+
     def _statements(self):
-        """(first line, text) of each complete statement, in order; text holds its lines whole."""
+        """(first line, text, whole) in order: a complete statement, or (``whole``) a block of
+        complete lines that ends with a complete statement, which runs as it is: most of a dump goes
+        this way, without Python work per line. (A block holding a statement that is not run, such
+        as the dump's own ``BEGIN``, fails as a whole and is then run statement by statement.)"""
         src = self._src
         number = 0
-        current: list[str] = []
-        start = 0
-        size = 0
-        state: str | None = None  # inside a string, quoted name or comment: its closing text
+        splitter = _Splitter(self.path)
         pending = b""
         eof = False
         while not eof:
             block = src.read(CHUNK)
             if block:
                 pending += block
-                lines = pending.split(b"\n")
-                pending = lines.pop()
+                cut = pending.rfind(b"\n") + 1
+                part, pending = pending[:cut], pending[cut:]
             else:
                 eof = True
-                lines = [pending] if pending else []
-            for raw in lines:
+                part, pending = pending, b""
+            if not part:
+                continue
+            if splitter.idle:
+                try:
+                    text = part.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = None  # the lines below say which
+                if text is not None and sqlite3.complete_statement(text):
+                    yield number + 1, text, True
+                    number += text.count("\n")
+                    continue
+            for raw in part.split(b"\n")[:-1] if part.endswith(b"\n") else part.split(b"\n"):
                 number += 1
                 try:
-                    text = raw.decode("utf-8") + "\n"
+                    line = raw.decode("utf-8") + "\n"
                 except UnicodeDecodeError as exc:
                     raise InputError(f"{self.path}: line {number}, byte {exc.start + 1} of the line: invalid UTF-8"
                                      f" ({exc.reason}); nothing was staged") from None
-                if not current:
-                    stripped = text.lstrip()
-                    if not stripped or stripped.startswith("--"):
-                        continue
-                    if ";" in text and sqlite3.complete_statement(text):
-                        yield number, text
-                        continue
-                    start, size, state = number, 0, None
-                current.append(text)
-                size += len(text)
-                if size > MAX_STATEMENT_CHARS:
-                    raise InputError(f"{self.path}: line {start}: a statement longer than {MAX_STATEMENT_CHARS >> 20}"
-                                     " MiB (D1 rows hold at most 2 MB): a string left open?; nothing was staged")
-                state, semicolon = _scan(text, state)
-                if semicolon and state is None:
-                    statement = "".join(current)
-                    if sqlite3.complete_statement(statement):
-                        yield start, statement
-                        current = []
-        if current and _LEAD.fullmatch("".join(current)) is None:
-            reason = "a string or quoted name left open" if state in ("'", '"', "`", "]") else "no closing ';'"
-            raise InputError(f"{self.path}: line {start}: the file ends inside this statement ({reason});"
-                             " truncated? nothing was staged")
+                found = splitter.feed(line, number)
+                if found is not None:
+                    yield *found, False
+        splitter.finish()
 
     def _describe(self, exc: Exception, table: str | None = None, row: int | None = None) -> str:
         where = f"table {table!r}, row {row}: " if table is not None else ""
         return f"{self.path}: {where}{exc}"
+
+
+class _Splitter:
+    """Complete statements from lines fed one at a time (a statement may span lines, and a line hold
+    several). ``;`` ends a statement only outside quotes and comments, as sqlite3.complete_statement
+    decides; it is asked only when a line holds such a ``;``, so a long statement costs linear time."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.current: list[str] = []
+        self.start = 0
+        self.size = 0
+        self.state: str | None = None  # inside a string, quoted name or comment: its closing text
+
+    @property
+    def idle(self) -> bool:
+        return not self.current
+
+    def feed(self, line: str, number: int) -> tuple[int, str] | None:
+        if not self.current:
+            stripped = line.lstrip()
+            if not stripped or stripped.startswith("--"):
+                return None
+            if ";" in line and sqlite3.complete_statement(line):
+                return number, line
+            self.start, self.size, self.state = number, 0, None
+        self.current.append(line)
+        self.size += len(line)
+        if self.size > MAX_STATEMENT_CHARS:
+            raise InputError(f"{self.path}: line {self.start}: a statement longer than {MAX_STATEMENT_CHARS >> 20}"
+                             " MiB (D1 rows hold at most 2 MB): a string left open?; nothing was staged")
+        self.state, semicolon = _scan(line, self.state)
+        if semicolon and self.state is None:
+            statement = "".join(self.current)
+            if sqlite3.complete_statement(statement):
+                self.current = []
+                return self.start, statement
+        return None
+
+    def finish(self) -> None:
+        if self.current and _LEAD.fullmatch("".join(self.current)) is None:
+            reason = "a string or quoted name left open" if self.state in ("'", '"', "`", "]") else "no closing ';'"
+            raise InputError(f"{self.path}: line {self.start}: the file ends inside this statement ({reason});"
+                             " truncated? nothing was staged")
+
+    @classmethod
+    def statements(cls, path: Path, text: str, first: int):
+        """(line, statement) of a text of whole lines, starting at line ``first``."""
+        splitter = cls(path)
+        for number, line in enumerate(text.splitlines(keepends=True), first):
+            found = splitter.feed(line, number)
+            if found is not None:
+                yield found
 
 
 def _scan(text: str, state: str | None) -> tuple[str | None, bool]:
@@ -280,6 +432,15 @@ def _scan(text: str, state: str | None) -> tuple[str | None, bool]:
                 continue
             state = None
     return state, semicolon
+
+
+def _data_table(name: str) -> bool:
+    """SQLite's own tables and D1's internal ``_cf_*`` tables are not data."""
+    return not name.startswith(("sqlite_", "_cf_"))
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", errors="surrogateescape") if isinstance(value, bytes) else str(value)
 
 
 def _split(text: str) -> list[str]:

@@ -25,10 +25,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import count, repeat
-from operator import add
+from operator import add, itemgetter
 from pathlib import Path
 
-from d1pg.backup import LONG_NUMBER_HINT, UNSTORABLE_TEXT, Unstorable
+from d1pg.backup import UNSTORABLE_TEXT, Unstorable
 from d1pg.errors import InputError
 from d1pg.runs import JSONB_VERSION, RowRun, copy_row
 
@@ -145,10 +145,11 @@ class SqliteTables:
             " and s.name not like '\\_cf\\_%' escape '\\' order by s.rowid").fetchall()
         return [(_text(name), not wr) for name, wr in rows]
 
-    def columns(self, table: str) -> list[str]:
-        rows = self.conn.execute("select name from pragma_table_xinfo(?) where hidden in (0, 2, 3) order by cid",
-                                 [table]).fetchall()
-        return [_text(r[0]) for r in rows]
+    def columns(self, table: str) -> list[tuple[str, bool]]:
+        """The table's columns in order, each with whether its affinity is TEXT (then it holds no number)."""
+        rows = self.conn.execute("select name, type from pragma_table_xinfo(?) where hidden in (0, 2, 3)"
+                                 " order by cid", [table]).fetchall()
+        return [(_text(name), _text_affinity(_text(declared or b""))) for name, declared in rows]
 
     def tables(self) -> Iterator[tuple[str, Iterator[RowRun | Unstorable]]]:
         try:
@@ -167,67 +168,136 @@ class SqliteTables:
                 pass
             self.tables_done += 1
 
-    def _rows(self, table: str, columns: list[str], has_rowid: bool) -> Iterator[RowRun | Unstorable]:
-        keys = tuple(columns)
-        query = row_query(table, columns, has_rowid)
-        long_numbers = table in self.long_number_tables
-        ordinal = 0
+    def table(self, name: str) -> tuple[str, Iterator[RowRun | Unstorable]]:
+        """One table by name: ``(name, rows)``."""
         try:
-            cursor = self.conn.execute(query)
-            while batch := cursor.fetchmany(BATCH_ROWS):
-                docs = [row[0] for row in batch]
-                text = b"".join(docs)
-                clean = (not any(row[1] for row in batch) and b"\\u0000" not in text
-                         and (text.isascii() or _utf8(text)))
-                if clean:
-                    data = [b""] * (2 * len(docs))
-                    data[0::2] = map(_ROW_HEAD.pack, repeat(2), repeat(8), count(ordinal),
-                                     map(add, map(len, docs), repeat(1)), repeat(JSONB_VERSION))
-                    data[1::2] = docs
-                    yield RowRun(b"".join(data), len(docs), keys)
-                else:
-                    for at, (doc, blob_columns) in enumerate(batch, ordinal):
-                        problem = _problem(doc, blob_columns)
-                        if problem is None:
-                            yield RowRun(copy_row(at, doc), 1, keys)
-                        else:
-                            yield Unstorable(problem, doc.decode("utf-8", errors="backslashreplace"), UNSTORABLE_TEXT)
-                if not long_numbers and LONG_NUMBER_HINT.search(text):
+            found = self.conn.execute("select wr from pragma_table_list where schema = 'main' and name = ?",
+                                      [name]).fetchone()
+            columns = self.columns(name)
+        except sqlite3.Error as exc:
+            raise InputError(self.describe(exc)) from None
+        return name, self._rows(name, columns, not (found and found[0]))
+
+    def _rows(self, table: str, columns: list[tuple[str, bool]], has_rowid: bool
+              ) -> Iterator[RowRun | Unstorable]:
+        """The fast query first; from the first batch holding a BLOB (or a number where the declared
+        type says text, which only a hand-edited schema allows) on, the careful one."""
+        keys = tuple(name for name, _ in columns)
+        ordinal = 0
+        careful = False
+        try:
+            cursor = None
+            while True:
+                try:  # SQLite runs the query up to its first row in execute(), the rest in fetchmany()
+                    cursor = cursor or self.conn.execute(fast_query(table, columns, has_rowid))
+                    batch = cursor.fetchmany(BATCH_ROWS)
+                except sqlite3.OperationalError as exc:
+                    if "BLOB" not in str(exc):
+                        raise
+                    batch, careful = None, True
+                if batch and max(map(itemgetter(1), batch)) & 1:
+                    careful = True
+                if careful:
+                    break
+                if not batch:
+                    return
+                if table not in self.long_number_tables and max(map(itemgetter(1), batch)) & 2:
                     self.long_number_tables.add(table)
-                    long_numbers = True
-                ordinal += len(docs)
+                yield from self._batch(batch, ordinal, keys)
+                ordinal += len(batch)
+            cursor = self.conn.execute(careful_query(table, keys, has_rowid) + f" limit -1 offset {int(ordinal)}")
+            while batch := cursor.fetchmany(BATCH_ROWS):
+                if table not in self.long_number_tables and max(map(itemgetter(1), batch)) & 2:
+                    self.long_number_tables.add(table)
+                yield from self._batch(batch, ordinal, keys)
+                ordinal += len(batch)
         except (sqlite3.Error, UnicodeEncodeError) as exc:
             raise InputError(self.describe(exc, table=table, row=ordinal)) from None
+
+    @staticmethod
+    def _batch(batch: list[tuple], ordinal: int, keys: tuple[str, ...]) -> Iterator[RowRun | Unstorable]:
+        docs = [row[0] for row in batch]
+        text = b"".join(docs)
+        blobs = len(batch[0]) > 2 and any(map(itemgetter(2), batch))
+        if not blobs and b"\\u0000" not in text and (text.isascii() or _utf8(text)):
+            data = [b""] * (2 * len(docs))
+            data[0::2] = map(_ROW_HEAD.pack, repeat(2), repeat(8), count(ordinal),
+                             map(add, map(len, docs), repeat(1)), repeat(JSONB_VERSION))
+            data[1::2] = docs
+            yield RowRun(b"".join(data), len(docs), keys)
+            return
+        for at, row in enumerate(batch, ordinal):
+            problem = _problem(row[0], row[2] if len(row) > 2 else b"")
+            if problem is None:
+                yield RowRun(copy_row(at, row[0]), 1, keys)
+            else:
+                yield Unstorable(problem, row[0].decode("utf-8", errors="backslashreplace"), UNSTORABLE_TEXT)
 
 
 OBJECT_PAIRS = 60
 """Columns per ``json_object`` call: SQLite allows a function 127 arguments, two per column."""
+SAFE = 2**53
+"""Beyond ±2^53 a number is counted (contract §2): 13_long_integers.sql runs for the table."""
 
 
-def row_query(table: str, columns: list[str], has_rowid: bool) -> str:
-    """One row per table row: its JSON object, and the names of its BLOB columns (each followed by NUL).
-    Names reach the text only quoted (SQLite's doubling); no value is ever part of it."""
-    def value(c: str) -> str:
-        q = quote_identifier(c)
-        return (f"{quote_literal(c)}, case typeof({q}) when 'real' then json({NUMBER_FUNCTION}({q}))"
-                f" when 'blob' then json('{{}}') else {q} end")
+def _text_affinity(declared: str) -> bool:
+    """SQLite's affinity rules: INT first, then CHAR/CLOB/TEXT."""
+    upper = declared.upper()
+    return "INT" not in upper and any(k in upper for k in ("CHAR", "CLOB", "TEXT"))
 
-    parts = [f"json_object({', '.join(map(value, columns[i:i + OBJECT_PAIRS]))})"
-             for i in range(0, len(columns), OBJECT_PAIRS)] or ["json_object()"]
+
+def _long(q: str) -> str:
+    return f"(typeof({q}) in ('integer', 'real') and ({q} > {SAFE} or {q} < -{SAFE}))"
+
+
+def fast_query(table: str, columns: list[tuple[str, bool]], has_rowid: bool) -> str:
+    """Per row: its JSON object, and flags: 1 a number in a TEXT-affinity column, 2 a number beyond
+    ±2^53. A REAL goes through :func:`js_number`; a BLOB makes ``json_object`` fail (then the careful
+    query takes over). Only names reach the text, quoted (SQLite's doubling), never a value."""
+    values, odd, long = [], [], []
+    for name, text in columns:
+        q = quote_identifier(name)
+        if text:
+            values.append(f"{quote_literal(name)}, {q}")
+            odd.append(f"typeof({q}) in ('integer', 'real')")
+        else:
+            values.append(f"{quote_literal(name)}, case typeof({q}) when 'real' then json({NUMBER_FUNCTION}({q}))"
+                          f" else {q} end")
+            long.append(_long(q))
+    flags = f"({' or '.join(odd) or '0'}) + 2 * ({' or '.join(long) or '0'})"
+    return _select(table, values, [flags], has_rowid)
+
+
+def careful_query(table: str, columns: tuple[str, ...], has_rowid: bool) -> str:
+    """Per row: its JSON object (a BLOB as ``{}``), flags (2: a number beyond ±2^53), and the names of its
+    BLOB columns, each followed by NUL."""
+    values = []
+    for name in columns:
+        q = quote_identifier(name)
+        values.append(f"{quote_literal(name)}, case typeof({q}) when 'real' then json({NUMBER_FUNCTION}({q}))"
+                      f" when 'blob' then json('{{}}') else {q} end")
+    long = " or ".join(_long(quote_identifier(c)) for c in columns) or "0"
     blobs = " || ".join(f"iif(typeof({quote_identifier(c)}) = 'blob', {quote_literal(c)} || char(0), '')"
                         for c in columns) or "''"
+    return _select(table, values, [f"2 * ({long})", blobs], has_rowid)
+
+
+def _select(table: str, values: list[str], extra: list[str], has_rowid: bool) -> str:
+    parts = [f"json_object({', '.join(values[i:i + OBJECT_PAIRS])})" for i in range(0, len(values), OBJECT_PAIRS)]
+    parts = parts or ["json_object()"]
     order = " order by rowid" if has_rowid else ""  # WITHOUT ROWID: storage order, that of its primary key
     source = quote_identifier(table)
     if len(parts) == 1:
-        return f"select {parts[0]}, {blobs} from {source}{order}"  # noqa: S608 - names quoted, no values
+        return f"select {parts[0]}, {', '.join(extra)} from {source}{order}"  # noqa: S608 - names quoted
     # Wider tables: the objects of each group of columns joined into one ('{a…}' + '{b…}' -> '{a…,b…}').
     named = ", ".join(f"{p} as p{i}" for i, p in enumerate(parts))
+    extras = ", ".join(f"{e} as e{i}" for i, e in enumerate(extra))
     last = len(parts) - 1
     joined = " || ',' || ".join(
-        f"substr(p{i}, {1 if i == 0 else 2}, length(p{i}) - {1 if i in (0, last) else 2})" if i != last
+        f"substr(p{i}, {1 if i == 0 else 2}, length(p{i}) - {1 if i == 0 else 2})" if i != last
         else f"substr(p{i}, 2)" for i in range(len(parts)))
-    return (f"select {joined}, blobs from (select {named}, {blobs} as blobs"  # noqa: S608 - names quoted
-            f" from {source}{order})")
+    outer = ", ".join(f"e{i}" for i in range(len(extra)))
+    return f"select {joined}, {outer} from (select {named}, {extras} from {source}{order})"  # noqa: S608
 
 
 def _problem(doc: bytes, blob_columns: bytes) -> str | None:
