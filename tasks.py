@@ -112,11 +112,17 @@ def render(c, out="rendered", database_url=None, target_schema=None):
     run_guarded(write_review_bundle, _settings(database_url, target_schema), Path(out))
 
 
+FETCH_HELP = ("first download the admin backup from this URL of the app's admin backup route into BACKUP"
+              " (POST; the session cookie from D1PG_ADMIN_COOKIE or --cookie-file)")
+COOKIE_FILE_HELP = "a file holding the admin session cookie (name=value); default the D1PG_ADMIN_COOKIE variable"
+
+
 @task(iterable=["skip_table"], help={"backup": BACKUP_HELP, "skip_table": "leave this backup table behind (repeatable)",
-                                     "format": FORMAT_HELP, "backup_time": BACKUP_TIME_HELP, **TRANSFORM_HELP})
+                                     "format": FORMAT_HELP, "backup_time": BACKUP_TIME_HELP, "fetch": FETCH_HELP,
+                                     "cookie_file": COOKIE_FILE_HELP, **TRANSFORM_HELP})
 def migrate(c, backup, skip_table=None, database_url=None, target_schema=None, replace=False,
             accept_unmapped=False, accept_missing=False, merge_winner="wallet", progress=True, format=None,  # noqa: A002
-            backup_time=None):
+            backup_time=None, fetch=None, cookie_file=None):
     """The main job: create the target schema if absent, stage the backup, transform it, validate it.
 
     Exit code 0: migrated and every check passed; 1: a validation check failed; 2: bad usage or input;
@@ -129,7 +135,8 @@ def migrate(c, backup, skip_table=None, database_url=None, target_schema=None, r
     run_guarded(lambda: run_migrate(_settings(database_url, target_schema), Path(backup),
                                     _options(replace, accept_unmapped, accept_missing, merge_winner),
                                     skip_tables=tuple(skip_table or ()), progress=None if progress else False,
-                                    input_format=format, backup_time=backup_time))
+                                    input_format=format, backup_time=backup_time, fetch_url=fetch,
+                                    cookie_file=cookie_file))
 
 
 VALIDATE_HELP = {
@@ -280,3 +287,16 @@ def bench(c, rows=None, server="embedded", pgloader=True, out="docs/benchmarks.m
     sizes = tuple(int(n) for n in rows) if rows else DEFAULT_ROWS
     run_guarded(lambda: run_bench(_settings(), sizes, server=server, pgloader=pgloader, out=Path(out),
                                   work=Path(work), seed=int(seed)))
+
+
+@task(help={"url": "the app's admin backup route, e.g. https://app.example.com/api/admin/backup",
+            "out": "where to write the backup (default backups/admin-backup-<UTC time>.json)",
+            "cookie_file": COOKIE_FILE_HELP, "progress": "show a progress bar when on a terminal"})
+def fetch(c, url, out=None, cookie_file=None, progress=True):
+    """Download the app's admin backup (POST with an admin session cookie, never given on the command line)."""
+    if _help_asked(c, "fetch", url):
+        return
+    from d1pg.fetch import run_fetch
+    from d1pg.report import run_guarded
+
+    run_guarded(run_fetch, url, out, cookie_file, None if progress else False)

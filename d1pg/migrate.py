@@ -15,7 +15,13 @@ from d1pg.validate import validate
 
 
 def migrate(settings: Settings, backup: Path, options: Options, *, skip_tables: tuple[str, ...] = (),
-            progress: bool | None = None, input_format: str | None = None, backup_time: str | None = None) -> str:
+            progress: bool | None = None, input_format: str | None = None, backup_time: str | None = None,
+            fetch_url: str | None = None, cookie_file: Path | None = None) -> str:
+    """With ``fetch_url``, first download the admin backup from the app into ``backup`` (:mod:`d1pg.fetch`)."""
+    if fetch_url:
+        from d1pg.fetch import run_fetch
+
+        run_fetch(fetch_url, backup, cookie_file, progress)
     url = database_url(settings)
     with locked_connection(url) as conn:
         absent = missing_tables(conn, settings.target_schema, target_tables())
