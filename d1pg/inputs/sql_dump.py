@@ -28,7 +28,7 @@ import threading
 import uuid
 from pathlib import Path
 
-from d1pg.backup import CHUNK, Envelope, _Source
+from d1pg.backup import Envelope, _Source
 from d1pg.errors import InputError
 from d1pg.inputs.sqlite_rows import PURE_FUNCTIONS, SqliteTables, instant, prepare_for_reading
 
@@ -36,8 +36,10 @@ FORMAT = "sql-dump"
 BATCH_STATEMENTS = 1000
 """Statements executed by one ``executescript`` call, in one transaction."""
 BATCH_CHARS = 1 << 22
-CACHE_KIB = 32 << 10
-"""SQLite's page cache for the temporary database (32 MiB): its pages are read back at once."""
+CACHE_KIB = 8 << 10
+"""SQLite's page cache for the temporary database (8 MiB)."""
+CHUNK = 1 << 20
+"""Bytes read at once: a block of whole lines runs as one batch (its text is held about three times)."""
 MAX_STATEMENT_CHARS = 64 << 20
 """A longer statement is refused: D1 holds rows of at most 2 MB, so it is a string left open."""
 
