@@ -297,3 +297,18 @@ def test_a_dump_whose_rows_of_a_table_come_apart_is_refused_and_nothing_is_left_
         stage(settings, named, quiet=True)
     assert not list((tmp_path / "work").iterdir())
     assert query("select status from migration.runs order by started_at") == [("failed",), ("failed",)]
+
+
+def test_a_damaged_database_is_one_line_naming_the_file(tmp_path, pg_settings, query):
+    database = tmp_path / "d1.sqlite"
+    conn = sqlite3.connect(database)
+    conn.execute("create table t (id text primary key, body text)")
+    conn.executemany("insert into t values (?, ?)", [(f"r{i}", "x" * 300) for i in range(2000)])
+    conn.commit()
+    conn.close()
+    data = bytearray(database.read_bytes())
+    data[4096 * 3: 4096 * 6] = b"\xa5" * (4096 * 3)  # pages of the table's b-tree overwritten
+    database.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"d1\.sqlite: .*(malformed|not a readable SQLite database)"):
+        stage(pg_settings, database, quiet=True)
+    assert query("select status from migration.runs") == [("failed",)]

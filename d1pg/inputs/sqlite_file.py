@@ -105,8 +105,9 @@ class SqliteFileInput:
         page_size = int.from_bytes(header[16:18], "big")
         page_size = 65536 if page_size == 1 else page_size
         pages = int.from_bytes(header[28:32], "big")
+        size_is_valid = header[92:96] == header[24:28]  # else SQLite ignores the header's size, as here
         held = database.stat().st_size
-        if pages and page_size and held < pages * page_size:
+        if size_is_valid and pages and page_size and held < pages * page_size:
             raise InputError(f"{self.path}: the SQLite database is truncated: its header says {pages:,} pages of"
                              f" {page_size:,} bytes, the file holds {held:,} bytes")
         uri = "file:" + urllib.parse.quote(str(database.resolve())) + "?mode=ro&immutable=1"
