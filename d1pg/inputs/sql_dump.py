@@ -22,9 +22,12 @@ The instant is ``--backup-time``, else the file's modification time.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import sqlite3
-import threading
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -63,7 +66,11 @@ _CREATES = {sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQ
 
 
 class SqlDumpInput:
-    """A ``wrangler d1 export`` dump behind the input interface (see :mod:`d1pg.inputs`)."""
+    """A ``wrangler d1 export`` dump behind the input interface (see :mod:`d1pg.inputs`).
+
+    The dump runs in a process of its own (:func:`main`: SQLite's parsing, the bulk of the work, then
+    shares no interpreter lock with the reading and the COPY), into a temporary SQLite file in WAL mode;
+    this process reads each table as soon as the dump has moved on to another table's rows."""
 
     format = FORMAT
 
@@ -75,75 +82,77 @@ class SqlDumpInput:
         self.envelope = Envelope(created_at=created_at)
         self.long_number_tables: set[str] = set()
         self.last_keys = {}.keys()
-        self._src: _Source | None = None
-        self._conn: sqlite3.Connection | None = None  # the loader's
-        self._reader: sqlite3.Connection | None = None
+        self.gzipped = False
+        self._sha256 = ""
         self._database: Path | None = None
-        self._refusal: str | None = None
-        self._owned = False  # the reader's own BEGIN, COMMIT or ROLLBACK is running
-        self._token = f"d1pg_{uuid.uuid4().hex}"
-        # Tables in the order their rows come, and which of them the dump has moved past (complete).
-        self._changed = threading.Condition()
-        self._order: list[str] = []
-        self._left: set[str] = set()
-        self._current: str | None = None
-        self._ready: list[str] = []
-        self._done = False
-        self._error: BaseException | None = None
-        self._stop = False
-        self._loader: threading.Thread | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._process: subprocess.Popen | None = None
+        self._read = 0
 
     # -- the interface ----------------------------------------------------------------------
 
     @property
     def sha256(self) -> str:
-        return self._src.sha256.hexdigest() if self._src else ""
+        return self._sha256
 
     @property
     def bytes_read(self) -> int:
-        return self._src.compressed_read if self._src else 0
-
-    @property
-    def gzipped(self) -> bool:
-        return bool(self._src and self._src.gzipped)
+        return self._read
 
     def tables(self):
-        """Each table as soon as the dump has moved on to another table's rows: the loader thread goes
-        on executing the dump while this one reads the tables it has completed (SQLite in WAL mode
-        lets the two connections work at once)."""
-        self._open()
-        self._loader = threading.Thread(target=self._load_in_thread, name="d1pg-dump-loader", daemon=True)
-        self._loader.start()
+        """Each table as soon as the dump has moved on to another table's rows (or has ended)."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self._database = (self.work_dir / f"dump-{uuid.uuid4().hex}.sqlite").resolve()
+        package_root = str(Path(__file__).resolve().parents[2])  # this d1pg, whatever the environment says
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        self._process = subprocess.Popen(  # noqa: S603 - this interpreter, this module, two paths
+            [sys.executable, "-m", "d1pg.inputs.sql_dump", str(self.path), str(self._database)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        ready: list[str] = []
         position = 0
+        done = False
         tables = None
         while True:
-            with self._changed:
-                while len(self._ready) <= position and not self._done:
-                    self._changed.wait()
-                if self._error is not None:
-                    raise self._error
-                if len(self._ready) <= position:
-                    break
-                name = self._ready[position]
+            while position >= len(ready) and not done:
+                message = self._message()
+                if "error" in message:
+                    raise InputError(message["error"])
+                self._read = message.get("read", self._read)
+                ready += message["tables"]
+                if "sha256" in message:
+                    done = True
+                    self._sha256, self.gzipped = message["sha256"], message["gzipped"]
+            if position >= len(ready):
+                break
+            name = ready[position]
             position += 1
             if tables is None:
                 self._reader = sqlite3.connect(self._database, isolation_level=None, check_same_thread=False)
                 prepare_for_reading(self._reader)
                 tables = SqliteTables(self._reader, self._describe, self.long_number_tables)
             yield tables.table(name)
-        self._loader.join()
+        self._process.wait()
+
+    def _message(self) -> dict:
+        line = self._process.stdout.readline()
+        if not line:
+            self._process.wait()
+            detail = self._process.stderr.read().decode(errors="replace").strip().splitlines()
+            raise InputError(f"{self.path}: the process reading the dump ended without a word (exit code"
+                             f" {self._process.returncode}{': ' + detail[-1] if detail else ''}); nothing was staged")
+        return json.loads(line)
 
     def close(self) -> None:
-        if self._loader is not None:
-            self._stop = True
-            self._loader.join()
-            self._loader = None
-        if self._src is not None:
-            self._src.close()
-        for conn in (self._reader, self._conn):
-            if conn is not None:
-                conn.close()
-        self._reader = self._conn = None
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.wait()
+            self._process.stdout.close()
+            self._process.stderr.close()
+            self._process = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._database is not None:
             for suffix in ("", "-journal", "-wal", "-shm"):
                 self._database.with_name(self._database.name + suffix).unlink(missing_ok=True)
@@ -155,45 +164,88 @@ class SqlDumpInput:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # -- executing the dump -----------------------------------------------------------------
+    def _describe(self, exc: Exception, table: str | None = None, row: int | None = None) -> str:
+        where = f"table {table!r}, row {row}: " if table is not None else ""
+        return f"{self.path}: {where}{exc}"
 
-    def _open(self) -> None:
-        self._src = _Source(self.path)
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        self._database = self.work_dir / f"dump-{uuid.uuid4().hex}.sqlite"
-        self._conn = sqlite3.connect(self._database, isolation_level=None, check_same_thread=False)
+
+def main(argv: list[str]) -> int:
+    """``python -m d1pg.inputs.sql_dump DUMP DATABASE``, the loader process: run the dump into DATABASE and
+    say on stdout, one JSON object a line, which tables are complete (``tables``, with the bytes ``read``),
+    then the rest with the ``sha256``, or the one-line ``error``."""
+    path, database = argv
+    loader = _Loader(Path(path), Path(database), _say)
+    try:
+        loader.open()
+        loader.load()
+        _say({"tables": loader.finish(), "read": loader.src.compressed_read, "sha256": loader.src.sha256.hexdigest(),
+              "gzipped": loader.src.gzipped})
+    except InputError as exc:
+        _say({"error": str(exc)})
+    except Exception as exc:  # noqa: BLE001 - one line for the person, whatever went wrong
+        _say({"error": f"{path}: reading the dump failed: {type(exc).__name__}: {exc}"})
+    finally:
+        loader.close()
+    return 0
+
+
+def _say(message: dict) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+class _Loader:
+    """Runs a dump statement by statement under the authorizer, in the loader process."""
+
+    def __init__(self, path: Path, database: Path, say):
+        self.path = path
+        self.database = database
+        self.say = say
+        self.src: _Source | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._refusal: str | None = None
+        self._owned = False  # the loader's own BEGIN, COMMIT or ROLLBACK is running
+        self._token = f"d1pg_{uuid.uuid4().hex}"
+        # Tables in the order their rows come, and which of them the dump has moved past (complete).
+        self._order: list[str] = []
+        self._left: set[str] = set()
+        self._current: str | None = None
+        self._told = 0
+
+    def open(self) -> None:
+        self.src = _Source(self.path)
+        self._conn = sqlite3.connect(self.database, isolation_level=None)
         for pragma in ("journal_mode = wal", "synchronous = off", "trusted_schema = off", "foreign_keys = off",
                        f"cache_size = -{CACHE_KIB}"):
             self._conn.execute(f"pragma {pragma}")
         self._conn.set_authorizer(self._authorize)
 
-    def _load_in_thread(self) -> None:
-        try:
-            self._load()
-        except BaseException as exc:  # handed to tables() in the reading thread
-            self._error = exc
-        with self._changed:
-            try:
-                if self._error is None and not self._stop:
-                    self._conn.set_authorizer(None)  # the dump has run: the loader's own query
-                    created = [_text(r[0]) for r in self._conn.execute(
-                        "select name from sqlite_schema where type = 'table' order by rowid")]
-                    # The table still taking rows at the end, then the tables without rows.
-                    self._ready += self._order[len(self._ready):] + [
-                        t for t in created if t not in set(self._order) and _data_table(t)]
-            except sqlite3.Error as exc:
-                self._error = InputError(self._describe(exc))
-            finally:
-                self._done = True
-                self._changed.notify_all()
+    def close(self) -> None:
+        if self.src is not None:
+            self.src.close()
+        if self._conn is not None:
+            self._conn.close()
+
+    def finish(self) -> list[str]:
+        """The tables not yet told: the one still taking rows at the end, then those without rows."""
+        self._conn.set_authorizer(None)  # the dump has run: the loader's own query
+        created = [r[0] for r in self._conn.execute("select name from sqlite_schema where type = 'table'"
+                                                    " order by rowid")]
+        rest = self._order[self._told:] + [t for t in created if t not in set(self._order) and _data_table(t)]
+        return rest
 
     def _publish(self) -> None:
         """After a batch is committed: the tables the dump has moved past are complete."""
-        with self._changed:
-            self._ready += [t for t in self._order[len(self._ready):] if t in self._left]
-            self._changed.notify_all()
+        fresh = []
+        for t in self._order[self._told:]:
+            if t not in self._left:
+                break
+            fresh.append(t)
+        if fresh:
+            self._told += len(fresh)
+            self.say({"tables": fresh, "read": self.src.compressed_read})
 
-    def _load(self) -> None:
+    def load(self) -> None:
         batch: list[tuple[int, str]] = []
         chars = 0
         for line, statement, whole in self._statements():
@@ -208,8 +260,6 @@ class SqlDumpInput:
             if len(batch) >= BATCH_STATEMENTS or chars >= BATCH_CHARS:
                 self._run(batch)
                 batch, chars = [], 0
-                if self._stop:
-                    return
         self._run(batch)
 
     def _run(self, batch: list[tuple[int, str]]) -> None:
@@ -313,7 +363,7 @@ class SqlDumpInput:
         complete lines that ends with a complete statement, which runs as it is: most of a dump goes
         this way, without Python work per line. (A block holding a statement that is not run, such
         as the dump's own ``BEGIN``, fails as a whole and is then run statement by statement.)"""
-        src = self._src
+        src = self.src
         number = 0
         splitter = _Splitter(self.path)
         pending = b""
@@ -441,10 +491,6 @@ def _data_table(name: str) -> bool:
     return not name.startswith(("sqlite_", "_cf_"))
 
 
-def _text(value) -> str:
-    return value.decode("utf-8", errors="surrogateescape") if isinstance(value, bytes) else str(value)
-
-
 def _split(text: str) -> list[str]:
     """The statements of a text that holds one or more complete ones (several may share a line)."""
     out, start = [], 0
@@ -472,3 +518,7 @@ def _refusal(action, arg1, arg2, db_name) -> str:
     target = " ".join(str(a) for a in (arg1, arg2) if a)
     place = f" in {db_name!r}" if db_name not in (None, "main") else ""
     return f"{what} {target}".rstrip() + place
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
