@@ -1,21 +1,26 @@
 """A SQL dump as ``wrangler d1 export <db> --output dump.sql`` writes it (contract additions §1).
 
-A dump is code from outside, so it runs only as far as a D1 export goes. It is read as a stream,
-statement by statement (never whole: a statement ends where :func:`sqlite3.complete_statement`
-says, looked for only on lines that hold a ``;`` outside quotes), and executed into a temporary
-SQLite file in the work folder, removed afterwards; its rows are then read as
-:mod:`d1pg.inputs.sqlite_rows` describes.
+A dump is code from outside, so it runs only as far as a D1 export goes. A process of its own
+(``python -m d1pg.inputs.sql_dump``) reads it as a stream, never whole, and executes it into a
+temporary SQLite file in the work folder, removed afterwards: blocks of whole lines that end with
+a complete statement (:func:`sqlite3.complete_statement`) run as they are, a statement spanning
+blocks is put together line by line. Each batch runs in one transaction; when one fails, it is
+undone and run again one statement at a time, so the message names the exact line. The stage
+process reads each table (as :mod:`d1pg.inputs.sqlite_rows` describes) as soon as the dump has
+moved on to another table's rows, while the rest of the dump runs.
 
 What runs is decided by SQLite's authorizer, which sees every action a statement would take,
 not by the statement's text: creating tables, indexes, triggers and views in the main database,
 inserting rows (``INSERT INTO … VALUES``, with the few pure functions a dump uses, such as
-``replace(…, char(10))``), clearing ``sqlite_sequence``, and the ``foreign_keys`` /
-``defer_foreign_keys`` pragmas. Everything else is refused with one line naming the file and
-line: ``ATTACH`` (and so ``VACUUM INTO``), ``load_extension`` and any function not known to be
-pure, other pragmas, virtual tables (``fts5``), ``SELECT`` (so ``INSERT … SELECT`` and ``CREATE
-TABLE … AS``), updates, deletes, drops, and anything a trigger would do (a D1 export creates its
-triggers after its rows, so none ever fires). ``BEGIN``/``COMMIT`` and ``ANALYZE`` are not run:
-the reader owns the transaction, and statistics are not data.
+``replace(…, char(10))``; a table's rows together, as an export writes them), clearing
+``sqlite_sequence``, and the ``foreign_keys`` / ``defer_foreign_keys`` pragmas. Everything else is
+refused with one line naming the file and line: ``ATTACH`` (and so ``VACUUM INTO``),
+``load_extension`` and any function not known to be pure, other pragmas, virtual tables
+(``fts5``), ``SELECT`` (so ``INSERT … SELECT`` and ``CREATE TABLE … AS``), updates, deletes,
+drops, transactions other than the loader's own (a savepoint whose name the dump cannot know),
+and anything a trigger would do (a D1 export creates its triggers after its rows, so none ever
+fires). The dump's own ``BEGIN``/``COMMIT`` and ``ANALYZE`` are left out: the loader owns the
+transaction, and statistics are not data.
 
 The instant is ``--backup-time``, else the file's modification time.
 """
