@@ -740,7 +740,8 @@ def markdown(results: list[SizeResult], machine: dict[str, str], rows: tuple[int
               " busy machine it shows the work done where wall times show the waiting too.",
               "- `stage (SQL dump)` and `stage (SQLite file)` stage the same rows as the JSON `stage`: the"
               " SQLite file pgloader reads, and a `wrangler d1 export` dump written from it; their MB/s count"
-              " their own files. A dump is executed into a temporary SQLite file first, inside the timed step.",
+              " their own files. A dump is executed into a temporary SQLite file by a loader process inside the"
+              " timed step: its CPU time is in the client CPU, its memory not in the peak RSS.",
               "- Rows/s and MB/s of the d1pg steps count the backup's rows and bytes; of the staging floor, its"
               " JSON lines; of the typed floor, the migrated rows and their CSV bytes; of pgloader, the rows it"
               " loaded and the SQLite file.",

@@ -200,7 +200,8 @@ def collect(conn, settings, transform_run: str | None = None) -> dict:
                 " tool_version, server_version from migration.runs where run_id = %s", [chosen])[0]
     rid, sid = run["run_id"], run["stage_run_id"]
     backup = (_rows(conn, "select backup_path, backup_sha256, backup_size_bytes, backup_created_at,"
-                    " backup_created_by, backup_version, backup_version_name from migration.runs"
+                    " backup_created_by, backup_version, backup_version_name, options ->> 'format' as backup_format,"
+                    " options ->> 'instant' as backup_created_at_from from migration.runs"
                     " where run_id::text = %s", [sid]) or [{}])[0]
     tables = _rows(conn, "select source_table, target_table, staged, migrated, merged, skipped, orphaned, rejected,"
                    " skip_reason from migration.table_outcomes where run_id::text = %s order by source_table", [rid])
@@ -279,7 +280,10 @@ def impact_markdown(data: dict) -> str:
         "",
         f"Migration run `{run['run_id']}` into PostgreSQL schema `{run['target_schema']}`, finished "
         f"{run['finished_at'].astimezone(UTC):%Y-%m-%d %H:%M} UTC. Backup: `{backup.get('backup_path')}` "
-        f"(sha256 `{backup.get('backup_sha256')}`, created {backup.get('backup_created_at')}).",
+        f"({backup.get('backup_format') or 'admin-json'}, sha256 `{backup.get('backup_sha256')}`, created"
+        f" {backup.get('backup_created_at')}"
+        + (f" from the {backup['backup_created_at_from']}"
+           if backup.get("backup_created_at_from") not in (None, "createdAt") else "") + ").",
         "",
         "## In short",
         "",

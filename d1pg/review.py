@@ -126,7 +126,9 @@ def _show_status(s: Status) -> None:
         size = f"{r['backup_size_bytes'] / 1e6:,.1f} MB" if r["backup_size_bytes"] is not None else "?"
         report.say(f"stage run {r['run_id']} finished {_when(r['finished_at']) or '(not finished)'}: "
                    f"{r['backup_path']} ({size}, sha256 {(r['backup_sha256'] or '?')[:16]}…); backup createdAt "
-                   f"{r['backup_created_at']}, version {r['backup_version']} {r['backup_version_name'] or ''}".rstrip())
+                   f"{r['backup_created_at']}"
+                   + (f", version {r['backup_version']} {r['backup_version_name'] or ''}".rstrip()
+                      if r["backup_version"] is not None else ""))
     if s.runs:
         rows = []
         for r in s.runs:

@@ -126,6 +126,9 @@ def test_the_three_forms_stage_equal_documents_and_migrate_to_identical_rows(for
                               " where run_id = %s order by 1, 2, 3", [run])
         assert query("select backup_created_at from migration.runs where step = 'stage' order by started_at desc"
                      " limit 1") == [(CREATED_AT,)]
+        impact = (settings.reports_dir / run / "data_migration_impact.md").read_text(encoding="utf-8")
+        source = "" if kind == "admin-json" else " from the --backup-time"
+        assert f"({kind}, sha256 `{sha256(path)}`, created {CREATED_AT}{source})." in impact
     assert not list((tmp_path / "work").glob("dump-*")), "the dump's temporary database is left behind"
     for t in CORE:
         for other in ("sql_dump", "sqlite"):
