@@ -33,6 +33,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -92,6 +93,7 @@ class SqlDumpInput:
         self._database: Path | None = None
         self._reader: sqlite3.Connection | None = None
         self._process: subprocess.Popen | None = None
+        self._errors = None
         self._read = 0
 
     # -- the interface ----------------------------------------------------------------------
@@ -107,12 +109,13 @@ class SqlDumpInput:
     def tables(self):
         """Each table as soon as the dump has moved on to another table's rows (or has ended)."""
         self.work_dir.mkdir(parents=True, exist_ok=True)
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self._database = (self.work_dir / f"dump-{uuid.uuid4().hex}.sqlite").resolve()
         package_root = str(Path(__file__).resolve().parents[2])  # this d1pg, whatever the environment says
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
         self._process = subprocess.Popen(  # noqa: S603 - this interpreter, this module, two paths
             [sys.executable, "-m", "d1pg.inputs.sql_dump", str(self.path), str(self._database)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._errors, env=env)
         ready: list[str] = []
         position = 0
         done = False
@@ -142,7 +145,8 @@ class SqlDumpInput:
         line = self._process.stdout.readline()
         if not line:
             self._process.wait()
-            detail = self._process.stderr.read().decode(errors="replace").strip().splitlines()
+            self._errors.seek(0)
+            detail = self._errors.read().decode(errors="replace").strip().splitlines()
             raise InputError(f"{self.path}: the process reading the dump ended without a word (exit code"
                              f" {self._process.returncode}{': ' + detail[-1] if detail else ''}); nothing was staged")
         return json.loads(line)
@@ -153,8 +157,10 @@ class SqlDumpInput:
                 self._process.kill()
             self._process.wait()
             self._process.stdout.close()
-            self._process.stderr.close()
             self._process = None
+        if self._errors is not None:
+            self._errors.close()
+            self._errors = None
         if self._reader is not None:
             self._reader.close()
             self._reader = None
