@@ -177,12 +177,13 @@ def gen_backup(c, users=100, seed=0, out="backup.json", dirty=0.02):
 def lint(c, fix=False):
     """Lint the SQL with sqlfluff and the Python with ruff.
 
-    sqlfluff reads the staging and schema templates and the macros as templates, and the transform
-    as it runs: rendered offline (every mapped table, PostgreSQL 18 and 15) into build/lint."""
+    sqlfluff reads the staging and rollback templates and the macros as templates, and the transform,
+    validate and the DDL as they run: rendered offline (every declared table, PostgreSQL 18 and 15)
+    into build/lint."""
     from d1pg.render import render_for_lint
 
     verb = "fix" if fix else "lint"
-    c.run(f"sqlfluff {verb} sql/staging sql/schema sql/rollback templates", pty=False)
+    c.run(f"sqlfluff {verb} sql/staging sql/rollback", pty=False)
     rendered = " ".join(str(p) for p in render_for_lint(Path("build/lint")))
     c.run(f"sqlfluff lint --templater raw --processes 2 {rendered}", pty=False)
     c.run(f"ruff check {'--fix ' if fix else ''}.", pty=False)

@@ -14,58 +14,11 @@ from pathlib import Path
 
 import jinja2
 
+from d1pg.identifiers import ident, literal
+
 ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = ROOT / "sql"
 TEMPLATES_DIR = ROOT / "templates"
-
-PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-
-
-def is_plain_identifier(name: str) -> bool:
-    """A name that needs no quoting in PostgreSQL and cannot be truncated: ``^[a-z_][a-z0-9_]{0,62}$``."""
-    return isinstance(name, str) and bool(PLAIN_IDENTIFIER.match(name))
-
-
-def quote_ident(name: str) -> str:
-    """Quote one identifier, PostgreSQL style. Refuses names PostgreSQL would truncate or cannot hold."""
-    if not isinstance(name, str) or not name or "\x00" in name or len(name.encode()) > 63:
-        raise ValueError(f"not a usable identifier: {name!r}")
-    return '"' + name.replace('"', '""') + '"'
-
-
-def ident(name: str) -> str:
-    """Jinja filter: a validated mapping name, quoted. ``users`` -> ``users``; anything else fails."""
-    if not is_plain_identifier(name):
-        raise ValueError(f"identifier from a mapping must match {PLAIN_IDENTIFIER.pattern}: {name!r}")
-    return name if name not in _RESERVED else quote_ident(name)
-
-
-def literal(value: str | int | bool | None) -> str:
-    """Jinja filter: static mapping metadata (a column name, a type name) as a SQL literal."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if not isinstance(value, str) or "\x00" in value:
-        raise ValueError(f"not a literal: {value!r}")
-    return "'" + value.replace("'", "''") + "'"
-
-
-# Reserved words that a plain identifier may still collide with; quoted when used.
-_RESERVED = frozenset(
-    """all analyse analyze and any array as asc asymmetric both case cast check collate column
-    constraint create current_catalog current_date current_role current_time current_timestamp
-    current_user default deferrable desc distinct do else end except false fetch for foreign from
-    grant group having in initially intersect into lateral leading limit localtime localtimestamp
-    not null offset on only or order placing primary references returning select session_user
-    some symmetric system_user table then to trailing true union unique user using variadic when
-    where window with authorization binary collation concurrently cross current_schema freeze
-    full ilike inner is isnull join left like natural notnull outer overlaps right similar tablesample
-    verbose""".split()
-)
-
 
 def environment() -> jinja2.Environment:
     """The one Jinja environment: strict, whitespace-controlled, macros from ``templates/``."""
@@ -176,15 +129,23 @@ def write_review_bundle(settings, out: Path, *, offline_version: int | None = No
 
 
 def render_for_lint(out: Path) -> list[Path]:
-    """Render transform and validate offline for PostgreSQL 18 and 15 under ``out``; return what to
-    lint: every step for 18, and for 15 the steps whose text differs."""
+    """Render transform and validate offline for PostgreSQL 18 and 15 under ``out``, and the DDL of
+    every declared table; return what to lint: every step for 18, for 15 the steps whose text
+    differs, and the DDL."""
     from d1pg.config import settings
 
     shutil.rmtree(out, ignore_errors=True)
     newest = write_review_bundle(settings(), out / "pg18", offline_version=180000, quiet=True)
     oldest = write_review_bundle(settings(), out / "pg15", offline_version=150000, quiet=True)
+    from d1pg.schema import ddl
+
+    (out / "schema").mkdir(parents=True, exist_ok=True)
+    schema = []
+    for i, text in enumerate(ddl(settings().target_schema), 1):
+        schema.append(out / "schema" / f"{i:03d}_create_table.sql")
+        schema[-1].write_text(text)
     return newest + [old for new, old in zip(newest, oldest, strict=True)
-                     if _body(new.read_text()) != _body(old.read_text())]
+                     if _body(new.read_text()) != _body(old.read_text())] + schema
 
 
 def _body(text: str) -> str:

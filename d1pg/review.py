@@ -23,7 +23,7 @@ from d1pg import report
 from d1pg.config import ADVISORY_LOCK_NAME, Settings
 from d1pg.db import connect, database_url, qualified
 from d1pg.errors import InputError
-from d1pg.render import is_plain_identifier
+from d1pg.identifiers import is_plain_identifier
 from d1pg.report import mask_value
 
 
