@@ -421,7 +421,8 @@ def _psql() -> str | None:
     return None
 
 
-def test_rendered_bundle_run_by_psql_gives_the_same_rows(tmp_path, pg_url, pg_settings, query):
+@pytest.mark.parametrize("flags", [[], ["--single-transaction"]], ids=["alone", "single-transaction"])
+def test_rendered_bundle_run_by_psql_gives_the_same_rows(tmp_path, pg_url, pg_settings, query, flags):
     psql = _psql()
     assert psql, "no psql binary found"
     copy = tmp_path / "sample.json"
@@ -435,7 +436,9 @@ def test_rendered_bundle_run_by_psql_gives_the_same_rows(tmp_path, pg_url, pg_se
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("truncate " + ", ".join(tables[::-1]) + ", user_skills, user_achievements, user_streaks,"
                      " activity_events, habits, goal_milestones, skill_definitions, achievement_definitions")
-    proc = subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f",
+    script = (tmp_path / "bundle" / "transform.sql").read_text()
+    assert "\n\nbegin;\n" in script and script.endswith("\ncommit;\n")  # one transaction, with or without the flag
+    proc = subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", *flags, "-f",
                            str(tmp_path / "bundle" / "transform.sql"), pg_url], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     for t in tables:
