@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import psycopg
@@ -170,6 +170,9 @@ def _check_all(conn, settings, rendered, transform_run, stage_run, options, samp
     with report.byte_progress("validate", len(rendered) + len(sources), progress) as update:
         try:
             conn.execute("select set_config('d1pg.transform_run_id', %s, false)", [transform_run])
+            # Timestamps come back as UTC datetimes whatever the user's TimeZone: in a zone's own
+            # terms, years 1 and 9999 can fall outside Python's datetime (0001 BC, 10000 AD).
+            conn.execute("select set_config('TimeZone', 'UTC', true)")
             for i, step in enumerate(rendered):
                 update(i, f"validate: {step.label}")
                 if step.category is None:
@@ -434,6 +437,10 @@ def _same(expected, actual) -> bool:
         return expected is None and actual is None
     if isinstance(expected, bool) != isinstance(actual, bool):
         return False
+    if isinstance(expected, datetime) and isinstance(actual, datetime):
+        # Instants, in UTC: Python calls aware datetimes of two zones unequal when one falls in a
+        # repeated or skipped hour (PEP 495), and compares two of one zone by their wall clocks.
+        return expected.astimezone(UTC) == actual.astimezone(UTC)
     return expected == actual
 
 

@@ -99,7 +99,8 @@ def test_migrate_replace_into_a_database_built_only_from_the_apps_files(pg_url, 
      "user_streaks has no unique key on (user_id, streak_type)"),
     ("create unique index on habits (user_id, name)", "habits has a unique key on (user_id, name)"),
     ("alter table goals add column owner_note text not null", "goals.owner_note is not null without a default"),
-    ("alter table user_wallet alter column total_spent type integer", "user_wallet.total_spent is integer, expected bigint"),
+    ("alter table user_wallet alter column total_spent type integer",
+     "user_wallet.total_spent is integer, expected bigint"),
     ("drop table goal_milestones cascade", "goal_milestones is missing"),
 ])
 def test_the_check_before_writing_names_each_difference(change, named, pg_url, pg_settings, query):

@@ -386,19 +386,6 @@ def test_sample_backup_end_to_end_accounting_and_values(tmp_path, pg_settings, q
         == [(0,)]
 
 
-def test_results_do_not_depend_on_the_session_timezone(tmp_path, pg_url, pg_settings, query, monkeypatch):
-    copy = tmp_path / "sample.json"
-    shutil.copy(SAMPLE, copy)
-    create_schema(pg_settings, quiet=True)
-    stage(pg_settings, copy, quiet=True)
-    transform(pg_settings, quiet=True)
-    utc = query("select id, extract(epoch from created_at), extract(epoch from updated_at) from habits order by id")
-    monkeypatch.setenv("PGTZ", "Pacific/Kiritimati")
-    transform(pg_settings, Options(replace=True), quiet=True)
-    assert query("select id, extract(epoch from created_at), extract(epoch from updated_at) from habits"
-                 " order by id") == utc
-
-
 def test_transform_runs_under_parallel_plans(tmp_path, pg_settings, query, monkeypatch):
     """Large tables get parallel plans; every function the transform calls must allow them
     (PostgreSQL 15's JSON check, which needs an exception handler, is parallel unsafe)."""
