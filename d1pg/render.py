@@ -157,8 +157,9 @@ def write_review_bundle(settings, out: Path, *, offline_version: int | None = No
         "target_schema": settings.target_schema,
         "staged_tables": sorted(staged),
         "sources": [{"source_table": s.name,
-                     "target_tables": [s.target] if s.target else list(mapping.MERGE_TARGETS),
-                     "declaration_sha256": getattr(s, "sha256", None)} for s in mapping.plan()],
+                     "target_tables": [s.target] if s.target else mapping.merge_targets(),
+                     "declaration": s.path.name,
+                     "declaration_sha256": s.sha256} for s in mapping.plan()],
         "transform": _bundle_entry(out / "transform.sql", transform_entries),
         "validate": _bundle_entry(out / "validate.sql", validate_entries),
     }

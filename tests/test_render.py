@@ -17,6 +17,7 @@ import pytest
 
 from d1pg import mapping
 from d1pg.config import Settings
+from d1pg.mapping import TABLES_DIR as TABLES
 from d1pg.render import write_review_bundle
 from d1pg.schema import create_schema
 from d1pg.stage import stage
@@ -99,7 +100,8 @@ def test_the_manifest_describes_the_plan_and_its_hashes_match_the_files(tmp_path
     assert manifest["staged_tables"] == staged and "users" in staged
     assert manifest["sources"] == [
         {"source_table": s.name, "target_tables": [s.target] if s.target else ["user_progress", "user_wallet"],
-         "declaration_sha256": None} for s in mapping.plan()]
+         "declaration": f"{s.name}.toml", "declaration_sha256": sha256((TABLES / f"{s.name}.toml").read_bytes())}
+        for s in mapping.plan()]
     runner = transform_steps(pg_settings, num, set(staged))  # the text the runner executes
     assert [s["sha256"] for s in manifest["transform"]["steps"]] == [sha256(s.sql.encode()) for s in runner]
     assert [(s["label"], s["template"]) for s in manifest["transform"]["steps"]] == [(s.label, s.template)
@@ -116,23 +118,12 @@ def test_the_manifest_describes_the_plan_and_its_hashes_match_the_files(tmp_path
             assert step["sha256"] == sha256(data.split(b"\n\n", 1)[1]), step["file"]  # the SQL under the header
 
 
-def test_the_manifest_takes_each_source_tables_declaration_hash_from_the_mapping(tmp_path, monkeypatch):
-    """Mapping objects that carry ``sha256`` (the hash of their declaration file) have it in the manifest."""
-    plan = mapping.plan
-
-    class Declared:
-        def __init__(self, source):
-            self._source = source
-            self.sha256 = sha256(f"declaration of {source.name}".encode())
-
-        def __getattr__(self, name):
-            return getattr(self._source, name)
-
-    monkeypatch.setattr(mapping, "plan", lambda *a: [Declared(s) for s in plan(*a)])
+def test_the_manifest_names_each_declaration_file_and_its_hash(tmp_path):
+    """A changed declaration file changes the manifest: its sha256 is the file's."""
     write_review_bundle(Settings(), tmp_path / "out", offline_version=180000, quiet=True)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    assert [(s["source_table"], s["declaration_sha256"]) for s in manifest["sources"]] == [
-        (s.name, sha256(f"declaration of {s.name}".encode())) for s in plan()]
+    assert {s["declaration"]: s["declaration_sha256"] for s in manifest["sources"]} == {
+        p.name: sha256(p.read_bytes()) for p in TABLES.glob("*.toml") if p.name != "skipped-tables.toml"}
 
 
 def test_transform_sql_is_one_begin_commit_and_the_step_files_hold_no_transaction_control(tmp_path):
