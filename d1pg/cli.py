@@ -1,13 +1,20 @@
-"""d1pg tasks. Each task parses its options and calls one function of the package.
+"""The d1pg command: every task, once. Each task parses its options and calls one function of the package.
+
+The top layer: nothing in the package imports this module. It serves both ways of running the tasks:
+the ``d1pg`` console script (and ``python -m d1pg``), an invoke ``Program`` with these tasks as its
+namespace, usable from any directory once installed; and ``python3 -m invoke TASK`` in a checkout,
+whose top-level ``tasks.py`` re-exports :data:`namespace`. Paths the tasks use (``.d1pg/``,
+``reports/``, default outputs) are relative to the current directory.
 
 Exit codes: 0 success, 1 a validation check failed, 2 bad usage or input, 3 database error.
 """
 
-import subprocess
 import sys
 from pathlib import Path
 
-from invoke import task
+from invoke import Collection, Program, task
+
+from d1pg import __version__
 
 DB_HELP = "PostgreSQL URL; default DATABASE_URL, else the PG* variables, else the embedded server"
 
@@ -15,7 +22,9 @@ DB_HELP = "PostgreSQL URL; default DATABASE_URL, else the PG* variables, else th
 def _help_asked(c, name, value):
     """Invoke gives a positional argument the token `--help`; show the task's help instead."""
     if value in ("-h", "--help"):
-        subprocess.run([sys.executable, "-m", "invoke", "--help", name], check=False)
+        shown = Program(namespace=namespace, name=program.name, version=__version__,
+                        binary=program.binary if _as_command else "inv[oke]")
+        shown.run([shown.binary, "--help", name], exit=False)
         return True
     return False
 
@@ -173,12 +182,26 @@ def gen_backup(c, users=100, seed=0, out="backup.json", dirty=0.02):
     run_guarded(write_backup, Path(out), users=int(users), seed=int(seed), dirty=float(dirty))
 
 
+def _checkout_only(name):
+    """lint and test read the repository (tests/, the linters' settings beside sql/ and templates/):
+    they run from the top folder of the checkout whose d1pg is running, else one line and exit 2."""
+    from d1pg.render import SQL_DIR
+    from d1pg.report import fail
+
+    here = Path.cwd()
+    if not (here / "tests").is_dir() or (here / "sql").resolve() != SQL_DIR:
+        fail(f"{name} works only in a d1pg checkout: run `python3 -m invoke {name}` from the repository's top folder")
+        raise SystemExit(2)
+
+
 @task(help={"fix": "let sqlfluff and ruff fix what they can (not the rendered transform: fix its templates)"})
 def lint(c, fix=False):
-    """Lint the SQL with sqlfluff and the Python with ruff.
+    """Lint the SQL with sqlfluff and the Python with ruff (checkout only).
 
     sqlfluff reads the staging and schema templates and the macros as templates, and the transform
-    as it runs: rendered offline (every mapped table, PostgreSQL 18 and 15) into build/lint."""
+    as it runs: rendered offline (every mapped table, PostgreSQL 18 and 15) into build/lint.
+    Runs from the top folder of a checkout, not from an installed d1pg."""
+    _checkout_only("lint")
     from d1pg.render import render_for_lint
 
     verb = "fix" if fix else "lint"
@@ -190,7 +213,10 @@ def lint(c, fix=False):
 
 @task(help={"k": "only tests matching this pytest -k expression", "lint_first": "run lint before the tests"})
 def test(c, k=None, lint_first=True):
-    """Lint, then run the test suite against a real PostgreSQL (embedded, or DATABASE_URL / PG*)."""
+    """Lint, then run the test suite against a real PostgreSQL (embedded, or DATABASE_URL / PG*; checkout only).
+
+    Runs from the top folder of a checkout, not from an installed d1pg."""
+    _checkout_only("test")
     if lint_first:
         lint(c)
     c.run("python -m pytest" + (f" -k {k!r}" if k else ""), pty=False)
@@ -271,3 +297,20 @@ def bench(c, rows=None, server="embedded", pgloader=True, out="docs/benchmarks.m
     sizes = tuple(int(n) for n in rows) if rows else DEFAULT_ROWS
     run_guarded(lambda: run_bench(_settings(), sizes, server=server, pgloader=pgloader, out=Path(out),
                                   work=Path(work), seed=int(seed)))
+
+
+
+namespace = Collection.from_module(sys.modules[__name__])
+"""Every task above; the top-level ``tasks.py`` of a checkout re-exports it for ``python3 -m invoke``."""
+
+program = Program(namespace=namespace, name="d1pg", binary="d1pg", binary_names=["d1pg"], version=__version__)
+"""The ``d1pg`` command (``[project.scripts]``) and ``python -m d1pg``."""
+
+_as_command = False
+
+
+def main():
+    """Entry point of the ``d1pg`` console script."""
+    global _as_command
+    _as_command = True
+    program.run()
