@@ -65,6 +65,16 @@ def _files(folder: Path) -> dict[str, int]:
     return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*")}
 
 
+def test_the_wheel_carries_every_module_sql_file_template_and_declaration(site):
+    def under(folder: Path, pattern: str, prefix: str) -> set[str]:
+        return {prefix + p.relative_to(folder).as_posix() for p in folder.glob(pattern) if "__pycache__" not in p.parts}
+
+    expected = (under(ROOT / "d1pg", "**/*.py", "") | under(ROOT / "d1pg", "tables/*.toml", "")
+                | under(ROOT / "sql", "**/*.sql", "sql/") | under(ROOT / "templates", "*.sql", "templates/"))
+    assert {"sql/transform/10_prologue.sql", "templates/convert.sql", "cli.py"} <= expected
+    assert under(site / "d1pg", "**/*.*", "") == expected
+
+
 def test_installed_command_runs_from_any_directory(site, tmp_path, pg_url, query):
     work = tmp_path / "elsewhere"
     work.mkdir()
