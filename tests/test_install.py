@@ -48,6 +48,10 @@ def site(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("install")
     source = tmp / "source"
     shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
+    # What an earlier build of the checkout left behind, for a step deleted since: it must not ship.
+    stale = source / "build" / "lib" / "d1pg" / "sql" / "transform" / "99_deleted_since.sql"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("select 1;\n")
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "-w", str(tmp / "wheel"), str(source)]
     if _local_setuptools_builds():
         build.insert(4, "--no-build-isolation")
