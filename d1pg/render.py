@@ -19,9 +19,20 @@ import jinja2
 
 from d1pg.identifiers import ident, literal
 
-ROOT = Path(__file__).resolve().parent.parent
-SQL_DIR = ROOT / "sql"
-TEMPLATES_DIR = ROOT / "templates"
+
+def shipped(name: str) -> Path:
+    """The folder ``sql`` or ``templates``: inside the package when installed from a wheel
+    (``d1pg/<name>``), else at the top of the checkout beside ``d1pg/`` (a checkout, an editable
+    install). Only read, never written."""
+    package = Path(__file__).resolve().parent
+    for folder in (package / name, package.parent / name):
+        if folder.is_dir():
+            return folder
+    return package / name
+
+
+SQL_DIR = shipped("sql")
+TEMPLATES_DIR = shipped("templates")
 
 def environment() -> jinja2.Environment:
     """The one Jinja environment: strict, whitespace-controlled, macros from ``templates/``."""
