@@ -85,7 +85,7 @@ def _options(replace, accept_unmapped, accept_missing, merge_winner):
 
 @task(help={"database_url": DB_HELP, "target_schema": SCHEMA_HELP})
 def schema(c, database_url=None, target_schema=None):
-    """Create the declared target tables where missing, as the app's migration files define them; records which d1pg created."""
+    """Create the declared target tables where missing, as the app's files define them; records which d1pg created."""
     from d1pg.report import run_guarded
     from d1pg.schema import create_schema
 
