@@ -15,6 +15,9 @@ database on the same server:
   target tables (same DDL: constraints and indexes) in dependency order, in one transaction.
 - pgloader: the same rows as a SQLite database (built beforehand with ``sqlite3``, D1's column
   types) loaded by ``pgloader`` into a fresh database, end to end.
+- the other inputs: ``stage`` of the same rows as that SQLite file and as a ``wrangler d1 export``
+  dump of it (:mod:`d1pg.forms`, written beforehand), each in a fresh database and its own
+  process, against ``stage`` of the JSON (goal: at most 1.5 times).
 
 It prints the times and the ratios against the goals, and writes them with the machine, its
 load and the versions to a Markdown file (``docs/benchmarks.md`` by default).
@@ -52,9 +55,11 @@ from d1pg.runs import RowRun
 ROWS_PER_USER = 55.8
 """gen-backup writes about this many rows per user (measured at 18,000 users, seed 1)."""
 DEFAULT_ROWS = (100_000, 1_000_000, 4_000_000)
-DATABASES = ("d1pg", "floor", "typed", "pgloader")
+DATABASES = ("d1pg", "floor", "typed", "pgloader", "forms")
 """The databases the benchmark creates (and replaces) on the server: <prefix>_<name>."""
-STAGE_GOAL, MIGRATION_GOAL, RSS_GOAL_MB, RSS_SPREAD = 1.5, 3.0, 200.0, 0.20
+STAGE_GOAL, MIGRATION_GOAL, RSS_GOAL_MB, RSS_SPREAD, FORM_GOAL = 1.5, 3.0, 200.0, 0.20, 1.5
+FORMS = {"stage (SQL dump)": "sql-dump", "stage (SQLite file)": "sqlite"}
+"""The other inputs staged from the same rows, by phase name."""
 _BLOCK = 1 << 20
 
 
@@ -111,7 +116,7 @@ class SizeResult:
 
 def bench(settings: Settings, rows: tuple[int, ...] = DEFAULT_ROWS, *, server: str = "embedded",
           pgloader: bool = True, work: Path = Path(".d1pg/bench"), out: Path | None = Path("docs/benchmarks.md"),
-          seed: int = 1, quiet: bool = False, prefix: str = "d1pg_bench") -> list[SizeResult]:
+          seed: int = 1, quiet: bool = False, prefix: str = "d1pg_bench", forms: bool = True) -> list[SizeResult]:
     """Run the benchmark for each size in ``rows``; write ``out`` (Markdown) unless None. The
     databases it uses are named ``<prefix>_d1pg``, ``<prefix>_floor``, ... and replaced each run."""
     if not rows or any(int(n) < 1 for n in rows):
@@ -123,7 +128,7 @@ def bench(settings: Settings, rows: tuple[int, ...] = DEFAULT_ROWS, *, server: s
     machine = _machine(base, pgloader_path)
     results = []
     for n in rows:
-        result = _one_size(base, names, int(n), seed, work, pgloader, pgloader_path, quiet)
+        result = _one_size(base, names, int(n), seed, work, pgloader, pgloader_path, quiet, forms)
         results.append(result)
         if not quiet:
             _show(result)
@@ -166,7 +171,7 @@ def _fresh_database(base: str, dbname: str) -> str:
 
 
 def _one_size(base: str, names: dict[str, str], target: int, seed: int, work: Path, pgloader: bool,
-              pgloader_path: str | None, quiet: bool) -> SizeResult:
+              pgloader_path: str | None, quiet: bool, forms: bool = True) -> SizeResult:
     users = max(1, round(target / ROWS_PER_USER))
     result = SizeResult(target, users, load=(os.getloadavg()[0], 0.0))
     backup = work / f"backup-{users}u-seed{seed}.json"
@@ -200,6 +205,9 @@ def _one_size(base: str, names: dict[str, str], target: int, seed: int, work: Pa
         validate.rows, validate.mb = result.rows, result.backup_mb
         result.phases["validate"] = validate
 
+    if forms:
+        _stage_forms(result, base, names["forms"], url, backup, quiet)
+
     _say(quiet, f"bench {target:,}: staging floor")
     result.phases["staging floor"] = _staging_floor(base, names["floor"], backup, work)
     _say(quiet, f"bench {target:,}: typed floor")
@@ -218,6 +226,25 @@ def _one_size(base: str, names: dict[str, str], target: int, seed: int, work: Pa
                 result.notices.append(f"pgloader failed: {exc}")
     result.load = (result.load[0], os.getloadavg()[0])
     return result
+
+
+def _stage_forms(result: SizeResult, base: str, dbname: str, d1pg_url: str, backup: Path, quiet: bool) -> None:
+    """Stage the same rows as a SQLite file and as a dump of it, each in a fresh database."""
+    from d1pg.forms import write_dump
+
+    database = _sqlite_database(backup, d1pg_url)
+    dump = database.with_suffix(".sql")
+    if not dump.exists():
+        write_dump(database, dump.with_suffix(".sql.part")).rename(dump)
+    for phase_name, kind in FORMS.items():
+        source = dump if kind == "sql-dump" else database
+        _say(quiet, f"bench {result.target_rows:,}: {phase_name}")
+        url = _fresh_database(base, dbname)
+        phase, out = _child("stage", url, dbname, source)
+        phase.rows, phase.mb = out["rows"], source.stat().st_size / 1e6
+        if out["rows"] != result.rows:
+            result.notices.append(f"{phase_name} staged {out['rows']:,} rows, the JSON {result.rows:,}")
+        result.phases[phase_name] = phase
 
 
 def _say(quiet: bool, message: str) -> None:
@@ -575,7 +602,7 @@ def _pgloader(base: str, dbname: str, d1pg_url: str, backup: Path, executable: s
 
 # -- output ------------------------------------------------------------------------------------------
 
-PHASES = ("stage", "transform", "validate", "staging floor", "typed floor", "pgloader")
+PHASES = ("stage", "transform", "validate", *FORMS, "staging floor", "typed floor", "pgloader")
 
 
 def _fmt(value, digits: int = 1) -> str:
@@ -612,6 +639,11 @@ def goals(results: list[SizeResult]) -> list[list[str]]:
         stage = r.ratio("stage", "staging floor")
         if stage is not None:
             out.append([label, f"stage <= {STAGE_GOAL}x staging floor", f"{stage:.2f}x", _met(stage <= STAGE_GOAL)])
+        for phase_name in FORMS:
+            ratio = r.ratio(phase_name, "stage")
+            if ratio is not None:
+                out.append([label, f"{phase_name} <= {FORM_GOAL}x stage (JSON)", f"{ratio:.2f}x",
+                            _met(ratio <= FORM_GOAL)])
         typed = r.phases.get("typed floor")
         if typed and typed.seconds:
             ratio = r.migration_seconds / typed.seconds
@@ -706,6 +738,9 @@ def markdown(results: list[SizeResult], machine: dict[str, str], rows: tuple[int
               "- Server CPU: the CPU time of the PostgreSQL backends serving the step, read from /proc while it"
               " runs (blank when the server is not on this machine); background writers are not counted. On a"
               " busy machine it shows the work done where wall times show the waiting too.",
+              "- `stage (SQL dump)` and `stage (SQLite file)` stage the same rows as the JSON `stage`: the"
+              " SQLite file pgloader reads, and a `wrangler d1 export` dump written from it; their MB/s count"
+              " their own files. A dump is executed into a temporary SQLite file first, inside the timed step.",
               "- Rows/s and MB/s of the d1pg steps count the backup's rows and bytes; of the staging floor, its"
               " JSON lines; of the typed floor, the migrated rows and their CSV bytes; of pgloader, the rows it"
               " loaded and the SQLite file.",

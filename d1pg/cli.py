@@ -17,6 +17,11 @@ from invoke import Collection, Program, task
 from d1pg import __version__
 
 DB_HELP = "PostgreSQL URL; default DATABASE_URL, else the PG* variables, else the embedded server"
+BACKUP_HELP = ("the input: an admin backup (.json), a `wrangler d1 export` SQL dump or a SQLite database file,"
+               " each also gzip-compressed; the form is detected from the first bytes")
+FORMAT_HELP = "read the input as this form instead of detecting it: admin-json, sql-dump or sqlite"
+BACKUP_TIME_HELP = ("the backup's instant for a SQL dump or SQLite file (ISO 8601 with offset, e.g."
+                    " 2026-01-06T21:14:03Z); default the file's modification time")
 
 
 def _help_asked(c, name, value):
@@ -47,13 +52,15 @@ def db(c, stop=False, database_url=None):
 @task(
     iterable=["skip_table"],
     help={
-        "backup": "path to the backup (.json, or gzip-compressed whatever its name)",
+        "backup": BACKUP_HELP,
         "skip_table": "leave this backup table behind, recorded as skipped with its row count (repeatable)",
         "database_url": DB_HELP,
         "progress": "show a progress bar when on a terminal (--no-progress to hide it)",
+        "format": FORMAT_HELP,
+        "backup_time": BACKUP_TIME_HELP,
     },
 )
-def stage(c, backup, skip_table=None, database_url=None, progress=True):
+def stage(c, backup, skip_table=None, database_url=None, progress=True, format=None, backup_time=None):  # noqa: A002
     """Stream a backup into staging.<table> (ord, doc jsonb), replacing the previous staging atomically."""
     if _help_asked(c, "stage", backup):
         return
@@ -61,7 +68,7 @@ def stage(c, backup, skip_table=None, database_url=None, progress=True):
     from d1pg.stage import stage as run_stage
 
     run_guarded(run_stage, _settings(database_url), Path(backup), skip_tables=tuple(skip_table or ()),
-                progress=None if progress else False)
+                progress=None if progress else False, input_format=format, backup_time=backup_time)
 
 
 SCHEMA_HELP = "target schema (default public, or D1PG_TARGET_SCHEMA)"
@@ -114,10 +121,11 @@ def render(c, out="rendered", database_url=None, target_schema=None):
     run_guarded(write_review_bundle, _settings(database_url, target_schema), Path(out))
 
 
-@task(iterable=["skip_table"], help={"backup": "path to the backup (.json or gzip)",
-                                     "skip_table": "leave this backup table behind (repeatable)", **TRANSFORM_HELP})
+@task(iterable=["skip_table"], help={"backup": BACKUP_HELP, "skip_table": "leave this backup table behind (repeatable)",
+                                     "format": FORMAT_HELP, "backup_time": BACKUP_TIME_HELP, **TRANSFORM_HELP})
 def migrate(c, backup, skip_table=None, database_url=None, target_schema=None, replace=False,
-            accept_unmapped=False, accept_missing=False, merge_winner="wallet", progress=True):
+            accept_unmapped=False, accept_missing=False, merge_winner="wallet", progress=True, format=None,  # noqa: A002
+            backup_time=None):
     """The main job: create the target schema if absent, stage the backup, transform it, validate it.
 
     Exit code 0: migrated and every check passed; 1: a validation check failed; 2: bad usage or input;
@@ -129,7 +137,8 @@ def migrate(c, backup, skip_table=None, database_url=None, target_schema=None, r
 
     run_guarded(lambda: run_migrate(_settings(database_url, target_schema), Path(backup),
                                     _options(replace, accept_unmapped, accept_missing, merge_winner),
-                                    skip_tables=tuple(skip_table or ()), progress=None if progress else False))
+                                    skip_tables=tuple(skip_table or ()), progress=None if progress else False,
+                                    input_format=format, backup_time=backup_time))
 
 
 VALIDATE_HELP = {

@@ -15,14 +15,15 @@ from d1pg.validate import validate
 
 
 def migrate(settings: Settings, backup: Path, options: Options, *, skip_tables: tuple[str, ...] = (),
-            progress: bool | None = None) -> str:
+            progress: bool | None = None, input_format: str | None = None, backup_time: str | None = None) -> str:
     url = database_url(settings)
     with locked_connection(url) as conn:
         absent = missing_tables(conn, settings.target_schema, target_tables())
     if absent:
         report.say(f"target schema {settings.target_schema}: {len(absent)} table(s) absent, creating them")
         create_schema(settings)
-    staged = stage(settings, backup, skip_tables=skip_tables, progress=progress)
+    staged = stage(settings, backup, skip_tables=skip_tables, progress=progress, input_format=input_format,
+                   backup_time=backup_time)
     # The lock is released between the steps: make sure no other run staged in between.
     run_id = transform(settings, options, progress=progress, staged_by=staged.run_id)
     validate(settings, run_id=run_id, progress=progress)

@@ -28,11 +28,12 @@ from psycopg.types.json import Jsonb
 
 from d1pg import report
 from d1pg.audit import audited
-from d1pg.backup import BackupReader, Unstorable
+from d1pg.backup import Unstorable
 from d1pg.config import Settings
 from d1pg.db import database_url, describe_error, locked_connection, qualified, run_script
 from d1pg.errors import DatabaseError, InputError
 from d1pg.identifiers import PLAIN_IDENTIFIER, is_plain_identifier
+from d1pg.inputs import open_input
 from d1pg.render import render, templates_in
 from d1pg.runs import COPY_SIGNATURE, COPY_TRAILER, RowRun, copy_row
 
@@ -82,17 +83,22 @@ def ensure_bookkeeping(conn: psycopg.Connection) -> None:
 
 
 def stage(settings: Settings, backup: Path, *, skip_tables: tuple[str, ...] = (), progress: bool | None = None,
-          quiet: bool = False) -> StageResult:
-    """Stage ``backup`` into the database of ``settings``; return what was staged."""
+          quiet: bool = False, input_format: str | None = None, backup_time: str | None = None) -> StageResult:
+    """Stage ``backup`` (an admin backup, a SQL dump or a SQLite file: :mod:`d1pg.inputs`) into the
+    database of ``settings``; return what was staged."""
     backup = Path(backup)
-    if not backup.is_file():
-        raise InputError(f"{backup}: no such file")
-    url = database_url(settings)
+    reader = open_input(backup, input_format, backup_time=backup_time, work_dir=settings.home)
+    try:
+        url = database_url(settings)
+    except BaseException:
+        reader.close()
+        raise
     started = time.perf_counter()
     _fixed_mmap_threshold()
-    with BackupReader(backup, fast=True) as reader, locked_connection(url) as conn:
+    with reader, locked_connection(url) as conn:
         ensure_bookkeeping(conn)
-        with audited(url, "stage", backup_path=str(backup), options={"skip_tables": list(skip_tables)}) as audit:
+        options = {"skip_tables": list(skip_tables), "format": reader.format, "instant": reader.instant_source}
+        with audited(url, "stage", backup_path=str(backup), options=options) as audit:
             conn.execute("select set_config('d1pg.run_id', %s, false)", [str(audit.run_id)])
             interval = sys.getswitchinterval()
             sys.setswitchinterval(SWITCH_INTERVAL)
@@ -145,7 +151,7 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
-def _load(conn: psycopg.Connection, reader: BackupReader, skip: set[str], progress: bool | None) -> list[StagedTable]:
+def _load(conn: psycopg.Connection, reader, skip: set[str], progress: bool | None) -> list[StagedTable]:
     run_script(conn, render("staging/10_replace_staging.sql"))
     tables: list[StagedTable] = []
     total = 0
@@ -192,7 +198,7 @@ def _recordable(name: str) -> bool:
     return "\x00" not in name
 
 
-def _copy_rows(conn, name, rows, table: StagedTable, reader: BackupReader, update, total: int) -> int:
+def _copy_rows(conn, name, rows, table: StagedTable, reader, update, total: int) -> int:
     """COPY the table's rows with their positions; rows rejected at load time (raw text and reason,
     no doc) are inserted in batches between COPYs."""
     columns: dict[str, None] = {}

@@ -21,13 +21,15 @@ def test_bench_smoke_run_times_every_phase_checks_accounting_and_writes_the_page
                           quiet=True, prefix=prefix)
     finally:
         with psycopg.connect(pg_url, autocommit=True) as conn:
-            for name in ("d1pg", "floor", "typed", "pgloader"):
+            for name in ("d1pg", "floor", "typed", "pgloader", "forms"):
                 database = sql.Identifier(f"{prefix}_{name}")
                 conn.execute(sql.SQL("drop database if exists {} with (force)").format(database))
     assert result.rows > 500
-    for phase in ("stage", "transform", "staging floor", "typed floor"):
+    for phase in ("stage", "transform", "staging floor", "typed floor", "stage (SQL dump)", "stage (SQLite file)"):
         assert result.phases[phase].seconds > 0 and result.phases[phase].rows > 0, phase
     assert result.phases["staging floor"].rows == result.rows
+    assert result.phases["stage (SQL dump)"].rows == result.phases["stage (SQLite file)"].rows == result.rows
+    assert not [n for n in result.notices if "staged" in n]
     assert 0 < result.phases["typed floor"].rows < result.rows  # the migrated rows only
     stage = result.phases["stage"]
     assert stage.rss_mb > 10 and stage.process_seconds >= stage.seconds
@@ -35,5 +37,6 @@ def test_bench_smoke_run_times_every_phase_checks_accounting_and_writes_the_page
     assert "pgloader" not in result.phases
     page = out.read_text()
     for part in ("# Benchmarks", "## Machine", "cores", "PostgreSQL", "## Goals", "stage <= 1.5x staging floor",
+                 "stage (SQL dump) <= 1.5x stage (JSON)", "stage (SQLite file) <= 1.5x stage (JSON)",
                  f"## {result.rows:,} rows"):
         assert part in page, part
