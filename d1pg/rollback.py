@@ -47,9 +47,10 @@ class RollbackPlan:
         out = []
         if self.drop:
             out.append(render("rollback/30_drop_created.sql", target_schema=self.schema, tables=self.drop))
-        if self.empty:
-            out.append(render("rollback/20_empty_target.sql", target_schema=self.schema, tables=self.empty,
-                              referenced_from_outside=self.referenced_from_outside))
+        if self.empty and self.referenced_from_outside:
+            out += [render("rollback/21_delete_target.sql", target_schema=self.schema, table=t) for t in self.empty]
+        elif self.empty:
+            out.append(render("rollback/20_empty_target.sql", target_schema=self.schema, tables=self.empty))
         return out
 
 

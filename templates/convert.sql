@@ -39,7 +39,8 @@ ctx.backup_created_at
 ({{ final_value(source.column(column.derive.of), source) }} at time zone 'UTC')::date
 {%- elif column.kind == 'verified' -%}
 case
-    when migration.to_boolean(c.{{ raw_of(column) }}) then {{ final_value(source.column('created_at'), source) }}
+    when migration.to_boolean(c.{{ raw_of(column) }})
+        then {{ final_value(source.column('created_at'), source) }}
     else {{ value }}
 end
 {%- elif not column.source and column.default is not none -%}
