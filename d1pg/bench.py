@@ -504,7 +504,7 @@ def _sqlite_database(backup: Path, d1pg_url: str) -> Path:
         return path
     with psycopg.connect(d1pg_url) as conn:
         columns = dict(conn.execute("select table_name, columns from migration.staged_tables").fetchall())
-    kinds = {s.name: {c.source: c.kind for c in s.columns if c.source} for s in mapping.SOURCES}
+    kinds = {s.name: {c.source: c.kind for c in s.columns if c.source} for s in mapping.sources()}
     part = path.with_suffix(".part")
     part.unlink(missing_ok=True)
     db = sqlite3.connect(part)

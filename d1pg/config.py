@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from d1pg.errors import InputError
-from d1pg.render import is_plain_identifier
+from d1pg.identifiers import is_plain_identifier
 
 PG_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
 """Any of these set means: connect where libpq's own environment says."""

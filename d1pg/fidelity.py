@@ -188,3 +188,54 @@ def to_json(value):
         except (ValueError, InvalidOperation):
             raise Invalid("invalid_json") from None
     return value
+
+
+def to_text(value, value_map: dict | None = None) -> str | None:
+    """Text unchanged (a JSON number as JavaScript prints it), after the declared value map."""
+    text = scalar_text(value)
+    return value_map.get(text, text) if value_map and text is not None else text
+
+
+def to_key(value) -> str | None:
+    """A reference to a parent's key: its text; the empty string counts as null (§3)."""
+    text = scalar_text(value)
+    return None if text == "" else text
+
+
+def to_verified(value, created_at):
+    """users.emailVerified: 1 means the row's created_at, 0 or null NULL, else an epoch or timestamp."""
+    try:
+        flag = to_boolean(value)
+    except Invalid:
+        flag = None
+    if flag is None and not is_missing(value):
+        return to_timestamp(value)
+    return created_at if flag else None
+
+
+CONVERTERS = {
+    "id": lambda value, column, ctx: to_id(value, ctx.source_name),
+    "ref": lambda value, column, ctx: (to_key(value) if column.is_key_ref
+                                       else to_id(value, ctx.ref_sources[column.ref_table])),
+    "text": lambda value, column, ctx: to_text(value, column.value_map),
+    "boolean": lambda value, column, ctx: to_boolean(value),
+    "integer": lambda value, column, ctx: to_integer(value, "integer"),
+    "bigint": lambda value, column, ctx: to_integer(value, "bigint"),
+    "timestamp": lambda value, column, ctx: to_timestamp(value),
+    "date": lambda value, column, ctx: to_date(value),
+    "json": lambda value, column, ctx: to_json(value),
+    "name_uuid": lambda value, column, ctx: to_id(value, column.name_prefix),
+    "verified": lambda value, column, ctx: to_verified(value, ctx.created_at),
+}
+"""Each value kind of d1pg.kinds, re-implemented: ``(source value, column, context) -> target value``.
+The context gives ``source_name``, ``ref_sources`` (target table -> source table) and, for
+``verified``, the row's final ``created_at``."""
+
+
+def source_value(doc: dict, column):
+    """A column's source value in a row: its key, else its first older alias key present (read only
+    when the key is absent, contract-additions 4.4); ABSENT when none is."""
+    for key in (column.source, *column.aliases):
+        if key in doc:
+            return doc[key]
+    return ABSENT

@@ -1,44 +1,37 @@
-"""The mappings: how each D1 source table becomes a PostgreSQL target table.
+"""The declarations: how each D1 source table becomes a PostgreSQL target table.
 
-One :class:`Source` per D1 table, its :class:`Column` list in the target's column order
-(the order in which values are checked, core-tables.md). Adding a table is adding its
-``Source`` here and its DDL in ``sql/schema/``; the insert order is derived from the
-declared references.
+Every table fact is declared once, in one TOML file per source table under ``d1pg/tables/``
+(``users.toml`` for D1 ``users``); the tables left behind on purpose share
+``d1pg/tables/skipped-tables.toml``. This module loads and checks them once and gives the rest of
+d1pg the resolved model: :class:`Source` (what is read and how it is converted) and
+:class:`Table` (the target table: columns in the app's order, keys, references, indexes). The
+SQL templates, the DDL, the target check, validate, value fidelity, the reports and gen-backup
+all read these objects; nothing else states a table fact. The insert order is derived from the
+declared references. ``docs/declarations.md`` describes the file format.
 
-Column kinds (contract §4):
-
-``id``         the row's id: a canonical UUID is kept (lower-cased), any other non-empty id
-               becomes the deterministic name-based UUID of ``"<source table>:<old id>"`` (§3)
-``ref``        a reference to a parent's id (same rule against the parent's source table) or,
-               with ``ref_column`` other than ``id``, to a parent's key (matched as text)
-``text``       text unchanged; a JSON number becomes its JavaScript text
-``boolean``    0, 1, "0", "1", true, false
-``integer``/``bigint``  JSON integers and ``^-?[0-9]+$`` strings, in range
-``timestamp``  the closed grammar of §4 (``migration.to_timestamptz``)
-``date``       ``YYYY-MM-DD`` or any accepted timestamp (its UTC date)
-``json``       text holding JSON (empty string is NULL)
-``name_uuid``  a value kept as UUID when it is one, else the name-based UUID of
-               ``"<name_prefix>:<value>"``, recorded in id_map under ``name_prefix``
-``verified``   users.emailVerified: 1 means the row's ``created_at``, 0 or null NULL,
-               an epoch or timestamp text that instant
+A bad declaration stops everything with one line naming the file and the key.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
 from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
 
-from d1pg.render import is_plain_identifier
+from d1pg.errors import D1pgError
+from d1pg.identifiers import is_plain_identifier
+from d1pg.kinds import CLOCK_DEFAULTS, KEY_REF_TYPE, KINDS
+
+TABLES_DIR = Path(__file__).resolve().parent / "tables"
+SKIPPED_FILE = "skipped-tables.toml"
 
 NAMESPACE_UUID = "6a061f31-e1f2-448f-9265-d3177f1d5d19"
 """The namespace of every name-based UUID d1pg makes (contract §3, RFC 9562 Appendix B.2)."""
 
-KINDS = {"id", "ref", "text", "boolean", "integer", "bigint", "timestamp", "date", "json", "name_uuid",
-         "verified"}
-SQL_TYPES = {"id": "uuid", "ref": "uuid", "text": "text", "boolean": "boolean", "integer": "integer",
-             "bigint": "bigint", "timestamp": "timestamp with time zone", "date": "date", "json": "jsonb",
-             "name_uuid": "uuid", "verified": "timestamp with time zone"}
 SOURCE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 WORK_COLUMNS = {"ord", "source_id", "run_id", "bucket", "bucket_reason", "reject_column", "raw_value",
@@ -46,41 +39,77 @@ WORK_COLUMNS = {"ord", "source_id", "run_id", "bucket", "bucket_reason", "reject
 WORK_PREFIXES = ("raw_", "final_", "error_", "missing_", "nulled_", "key_eligible_", "duplicate_key_")
 """Column names of the transform's work tables; no target column may use them."""
 
-SKIPPED_SOURCES = {
-    "sessions": "DEC-001=A (everyone signs in again)",
-    "verification_tokens": "DEC-001=A (sign-in tokens)",
-    "db_metadata": "old D1 schema metadata",
-}
-"""Backup tables left behind on purpose (core-tables.md, "Not migrated"): their rows are ``skipped``."""
-
 SECRET_KEYS = frozenset({"access_token", "refresh_token", "id_token", "session_state", "sessionToken", "token"})
-"""Source keys whose values never appear in logs, reports or messages (contract §9)."""
+"""Source keys whose values never appear in logs, reports or messages (contract §9), in any table
+and inside JSON text; a declared column adds its own with ``secret = true``."""
+
+ON_DELETE = {"cascade": "c", "set null": "n", "no action": "a", "restrict": "r"}
+"""The ON DELETE actions a reference may declare, with pg_constraint.confdeltype's letter."""
+
+DERIVE_RULES = {"utc_date": "the UTC date of another column's final value"}
+
+
+class DeclarationError(D1pgError):
+    """A declaration file is wrong: exit code 2, one line naming the file and the key."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Derive:
+    rule: str  # one of DERIVE_RULES
+    of: str  # the target column it is computed from
 
 
 @dataclass(frozen=True)
 class Column:
     target: str
     kind: str
-    source: str | None = None  # the D1 key; None: derived (see ``derive``)
+    source: str | None = None  # the D1 key; None: no source column (derived, a default, or NULL)
+    aliases: tuple[str, ...] = ()  # older keys read when ``source`` is absent from a row
     not_null: bool = False
-    default: object = None  # a constant DEFAULT of the target column, used for null/absent values
-    allowed: tuple | None = None  # CHECK ... IN (...)
-    between: tuple[int, int] | None = None  # CHECK ... BETWEEN lo AND hi
+    default: object = None  # a constant DEFAULT of the target column
+    default_sql: str | None = None  # a DEFAULT that reads the clock or makes a value (kinds.CLOCK_DEFAULTS)
+    allowed: tuple | None = None  # CHECK (column IN (...))
+    between: tuple[int, int] | None = None  # CHECK (column >= lo AND column <= hi)
     value_map: dict | None = None  # applied before the check
     ref_table: str | None = None  # parent target table
     ref_column: str = "id"
-    on_missing: str = "skip"  # 'skip' (orphan, NOT NULL reference) or 'null' (ON DELETE SET NULL)
-    derive: str | None = None  # 'utc_date:<column>' | 'copy:<column>' | 'now_default'
+    on_delete: str | None = None  # the reference's ON DELETE action (ON_DELETE)
+    derive: Derive | None = None
     name_prefix: str | None = None  # for kind name_uuid
     secret: bool = False
+    primary_key: bool = False
 
     @property
     def sql_type(self) -> str:
-        return "text" if self.is_key_ref else SQL_TYPES[self.kind]
+        """The type as information_schema.columns.data_type names it."""
+        return KEY_REF_TYPE[0] if self.is_key_ref else KINDS[self.kind].sql_type
+
+    @property
+    def ddl_type(self) -> str:
+        return KEY_REF_TYPE[1] if self.is_key_ref else KINDS[self.kind].ddl_type
 
     @property
     def is_key_ref(self) -> bool:
         return self.kind == "ref" and self.ref_column != "id"
+
+    @property
+    def on_missing(self) -> str:
+        """What a reference to a parent that is not migrated does (contract §5, additions 5.1):
+        ``skip`` (the row is an orphan) for a NOT NULL or an ON DELETE CASCADE reference, else
+        ``null`` (the value is set to NULL and logged as nulled)."""
+        return "skip" if self.not_null or self.on_delete == "cascade" else "null"
+
+    @property
+    def clock_default_ddl(self) -> str | None:
+        """The clock default as the DDL writes it (``now()``, ``CURRENT_DATE``, ``gen_random_uuid()``)."""
+        return self.default_sql
+
+    @property
+    def clock_fill(self) -> bool:
+        """A ``now()`` default: a missing value takes the deterministic fill of §4, never the clock."""
+        return self.default_sql == "now()"
 
 
 @dataclass(frozen=True)
@@ -91,14 +120,50 @@ class Unique:
 
 
 @dataclass(frozen=True)
+class Index:
+    columns: tuple[str, ...]  # column names, each optionally followed by " desc"
+    name: str | None = None
+    where: tuple[str, str] | None = None  # (column, "= true" | "= false" | "is not null")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.split()[0] for c in self.columns]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A target table as the app's schema defines it (contract-additions §0)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    unique: tuple[Unique, ...] = ()
+    indexes: tuple[Index, ...] = ()
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.target == name)
+
+    @property
+    def primary_key(self) -> Column:
+        return next(c for c in self.columns if c.primary_key)
+
+    @property
+    def refs(self) -> list[Column]:
+        return [c for c in self.columns if c.ref_table]
+
+
+@dataclass(frozen=True)
 class Source:
-    """One D1 table. ``target`` is its PostgreSQL table; None for the sources of the progress merge."""
+    """One D1 table. ``target`` is its PostgreSQL table; None for the sources of the progress merge,
+    whose target tables are declared as their ``merge_target``."""
 
     name: str
     target: str | None
     columns: tuple[Column, ...]
     unique: tuple[Unique, ...] = ()
     merge: str | None = None
+    table: Table | None = None  # the target table this file declares (its own, or its merge target)
+    path: Path | None = field(default=None, compare=False)
+    sha256: str | None = field(default=None, compare=False)
 
     def column(self, target: str) -> Column:
         return next(c for c in self.columns if c.target == target)
@@ -120,268 +185,372 @@ class Source:
         return {c.ref_table for c in self.refs if c.ref_table != self.target}
 
 
-def _c(target, kind, source=..., **kw) -> Column:
-    return Column(target=target, kind=kind, source=target if source is ... else source, **kw)
+@dataclass(frozen=True)
+class Skipped:
+    name: str
+    code: str
+    reason: str
 
 
-def _user_ref(**kw) -> Column:
-    return _c("user_id", "ref", not_null=True, ref_table="users", **kw)
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+_COLUMN_KEYS = {"name", "kind", "source", "aliases", "not_null", "default", "default_sql", "allowed", "between",
+                "value_map", "references", "derive", "name_prefix", "secret", "primary_key"}
+_TABLE_KEYS = {"target", "merge", "columns", "unique", "indexes", "merge_target", "description"}
+_MERGE_TARGET_KEYS = {"table", "columns", "unique", "indexes"}
 
 
-def _created_at(source="created_at") -> Column:
-    """created_at NOT NULL DEFAULT now(): no source value -> the row's updated_at, else the backup's createdAt."""
-    return _c("created_at", "timestamp", source, not_null=True, derive="now_default")
+class _Reader:
+    """Reads one declaration file, naming the file and the key in every error."""
 
+    def __init__(self, path: Path):
+        self.path = path
 
-def _updated_at(source="updated_at") -> Column:
-    return _c("updated_at", "timestamp", source, not_null=True, derive="now_default")
+    def fail(self, where: str, message: str):
+        raise DeclarationError(f"declaration {self.path.name}: {where}: {message}")
 
+    def keys(self, where: str, data: dict, allowed: set[str], required: set[str] = frozenset()) -> None:
+        if not isinstance(data, dict):
+            self.fail(where, "must be a table")
+        for key in data:
+            if key not in allowed:
+                self.fail(f"{where}.{key}" if where else key, f"unknown key (known: {', '.join(sorted(allowed))})")
+        for key in required:
+            if key not in data:
+                self.fail(f"{where}.{key}" if where else key, "missing")
 
-SOURCES: tuple[Source, ...] = (
-    Source("users", "users", (
-        _c("id", "id", not_null=True),
-        _c("name", "text", not_null=True, default="User"),
-        _c("email", "text", not_null=True),
-        _c("email_verified", "verified", "emailVerified"),
-        _c("image", "text"),
-        _c("role", "text", not_null=True, default="user", allowed=("user", "admin", "moderator")),
-        _c("approved", "boolean", not_null=True, default=True),
-        _c("age_verified", "boolean", not_null=True, default=True),
-        _c("tos_accepted", "boolean", not_null=True, default=False),
-        _c("tos_accepted_at", "timestamp"),
-        _c("tos_version", "text"),
-        _c("last_activity_at", "timestamp"),
-        _created_at(),
-        _updated_at(),
-    ), unique=(Unique(("email",), warn_case_insensitive=True),)),
-    Source("skill_definitions", "skill_definitions", (
-        _c("id", "id", not_null=True),
-        _c("key", "text", not_null=True),
-        _c("name", "text", not_null=True),
-        _c("description", "text"),
-        _c("category", "text", not_null=True),
-        _c("icon", "text"),
-        _c("max_level", "integer", not_null=True, default=10),
-        _c("stars_per_level", "integer", not_null=True, default=10),
-        _c("sort_order", "integer", not_null=True, default=0),
-        _created_at(),
-    ), unique=(Unique(("key",)),)),
-    Source("achievement_definitions", "achievement_definitions", (
-        _c("id", "id", not_null=True),
-        _c("key", "text", not_null=True),
-        _c("name", "text", not_null=True),
-        _c("description", "text"),
-        _c("category", "text", not_null=True),
-        _c("icon", "text"),
-        _c("trigger_type", "text", not_null=True),
-        _c("trigger_config", "json", "trigger_config_json"),
-        _c("reward_coins", "integer", not_null=True, default=0),
-        _c("reward_xp", "integer", not_null=True, default=0),
-        _c("sort_order", "integer", not_null=True, default=0),
-        _c("is_hidden", "boolean", not_null=True, default=False),
-        _created_at(),
-    ), unique=(Unique(("key",)),)),
-    Source("accounts", "accounts", (
-        _c("id", "id", not_null=True),
-        _user_ref(source="userId"),
-        _c("type", "text", not_null=True, default="oauth"),
-        _c("provider", "text", not_null=True, allowed=("google", "azure-ad", "credentials"),
-           value_map={"microsoft-entra-id": "azure-ad"}),
-        _c("provider_account_id", "text", "providerAccountId", not_null=True),
-        _c("refresh_token", "text", secret=True),
-        _c("access_token", "text", secret=True),
-        _c("expires_at", "bigint"),
-        _c("token_type", "text"),
-        _c("scope", "text"),
-        _c("id_token", "text", secret=True),
-        _c("session_state", "text", secret=True),
-        _created_at(source=None),
-        _updated_at(source=None),
-    ), unique=(Unique(("provider", "provider_account_id")),)),
-    Source("user_skills", "user_skills", (
-        _c("id", "id", not_null=True),
-        _user_ref(),
-        _c("skill_key", "ref", not_null=True, ref_table="skill_definitions", ref_column="key"),
-        _c("current_stars", "integer", not_null=True, default=0),
-        _c("current_level", "integer", not_null=True, default=0),
-        _c("updated_at", "timestamp"),
-        _c("created_at", "timestamp", None, derive="copy:updated_at"),
-    ), unique=(Unique(("user_id", "skill_key")),)),
-    Source("user_achievements", "user_achievements", (
-        _c("id", "id", not_null=True),
-        _user_ref(),
-        _c("achievement_key", "ref", not_null=True, ref_table="achievement_definitions", ref_column="key"),
-        _c("earned_at", "timestamp", not_null=True),
-        _c("notified", "boolean", not_null=True, default=False),
-    ), unique=(Unique(("user_id", "achievement_key")),)),
-    Source("user_wallet", None, (
-        _c("id", "id", not_null=True),
-        _user_ref(),
-        _c("coins", "bigint"),
-        _c("xp", "bigint"),
-        _c("level", "integer"),
-        _c("xp_to_next_level", "integer"),
-        _c("total_skill_stars", "integer"),
-        _c("updated_at", "timestamp"),
-    ), unique=(Unique(("user_id",)),), merge="progress"),
-    Source("user_progress", None, (
-        _c("id", "id", not_null=True),
-        _user_ref(),
-        _c("total_xp", "bigint"),
-        _c("current_level", "integer"),
-        _c("coins", "bigint"),
-        _c("created_at", "timestamp"),
-        _c("updated_at", "timestamp"),
-    ), unique=(Unique(("user_id",)),), merge="progress"),
-    Source("points_ledger", "points_ledger", (
-        _c("id", "id", not_null=True),
-        _user_ref(),
-        _c("event_type", "text", not_null=True),
-        _c("event_id", "name_uuid", name_prefix="points_ledger.event_id"),
-        _c("coins", "integer", not_null=True, default=0),
-        _c("xp", "integer", not_null=True, default=0),
-        _c("skill_stars", "integer", not_null=True, default=0),
-        _c("skill_key", "ref", ref_table="skill_definitions", ref_column="key", on_missing="null"),
-        _c("reason", "text"),
-        _c("idempotency_key", "text"),
-        _created_at(),
-    ), unique=(Unique(("idempotency_key",)),)),
-    Source("user_streaks", "user_streaks", (
-        _c("id", "id", not_null=True),
-        _user_ref(),
-        _c("streak_type", "text", not_null=True),
-        _c("current_streak", "integer", not_null=True, default=0),
-        _c("longest_streak", "integer", not_null=True, default=0),
-        _c("last_activity_date", "date"),
-        _c("updated_at", "timestamp"),
-        _c("created_at", "timestamp", None, derive="copy:updated_at"),
-    ), unique=(Unique(("user_id", "streak_type")),)),
-    Source("activity_events", "activity_events", (
-        _c("id", "id", not_null=True),
-        _user_ref(),
-        _c("event_type", "text", not_null=True),
-        _c("metadata", "json", "metadata_json"),
-        _created_at(),
-    )),
-    Source("habits", "habits", (
-        _c("id", "id", not_null=True),
-        _user_ref(),
-        _c("name", "text", not_null=True),
-        _c("description", "text"),
-        _c("icon", "text"),
-        _c("color", "text"),
-        _c("frequency", "text", not_null=True, default="daily", allowed=("daily", "weekly", "custom")),
-        _c("target_count", "integer", not_null=True, default=1),
-        _c("is_active", "boolean", not_null=True, default=True),
-        _created_at(),
-        _updated_at(),
-    )),
-    Source("goals", "goals", (
-        _c("id", "id", not_null=True),
-        _user_ref(),
-        _c("title", "text", not_null=True),
-        _c("description", "text"),
-        _c("category", "text"),
-        _c("target_date", "date"),
-        _c("status", "text", not_null=True, default="active",
-           allowed=("active", "completed", "abandoned", "paused")),
-        _c("progress", "integer", not_null=True, default=0, between=(0, 100)),
-        _created_at(),
-        _updated_at(),
-    )),
-    Source("habit_logs", "habit_logs", (
-        _c("id", "id", not_null=True),
-        _c("habit_id", "ref", not_null=True, ref_table="habits"),
-        _user_ref(),
-        _c("completed_at", "timestamp", not_null=True),
-        _c("completed_date", "date", None, not_null=True, derive="utc_date:completed_at"),
-        _c("notes", "text"),
-    ), unique=(Unique(("habit_id", "completed_date"), order_by=("completed_at",)),)),
-    Source("goal_milestones", "goal_milestones", (
-        _c("id", "id", not_null=True),
-        _c("goal_id", "ref", not_null=True, ref_table="goals"),
-        _c("title", "text", not_null=True),
-        _c("is_completed", "boolean", not_null=True, default=False),
-        _c("completed_at", "timestamp"),
-        _c("sort_order", "integer", not_null=True, default=0),
-    )),
-)
+    def name(self, where: str, value) -> str:
+        if not is_plain_identifier(value):
+            self.fail(where, f"{value!r} is not a plain identifier (^[a-z_][a-z0-9_]{{0,62}}$)")
+        return value
 
-MERGE_TARGETS = ("user_progress", "user_wallet")
-"""Targets built by the progress merge (core-tables.md), in insert order."""
+    def typed(self, where: str, value, types, what: str):
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in _tuple(types)):
+            self.fail(where, f"must be {what}, not {value!r}")
+        return value
 
-MERGE_TARGET_COLUMNS = {
-    "user_progress": (("id", "uuid", True), ("user_id", "uuid", True), ("total_xp", "bigint", True),
-                      ("current_level", "integer", True), ("xp_to_next_level", "integer", True),
-                      ("total_skill_stars", "integer", True), ("created_at", "timestamp with time zone", True),
-                      ("updated_at", "timestamp with time zone", True)),
-    "user_wallet": (("id", "uuid", True), ("user_id", "uuid", True), ("coins", "bigint", True),
-                    ("created_at", "timestamp with time zone", True), ("updated_at", "timestamp with time zone", True)),
-}
+    def column(self, where: str, data: dict, sourced: bool) -> Column:
+        self.keys(where, data, _COLUMN_KEYS, {"name", "kind"})
+        target = self.name(f"{where}.name", data["name"])
+        where = f"{where} ({target})"
+        if target in WORK_COLUMNS or target.startswith(WORK_PREFIXES):
+            self.fail(f"{where}.name", "the name is used by the transform's work tables")
+        kind = data["kind"]
+        if kind not in KINDS:
+            self.fail(f"{where}.kind", f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
+        source = data.get("source", target if sourced else False)
+        if source is False:
+            source = None
+        elif not isinstance(source, str) or not SOURCE_KEY.match(source):
+            self.fail(f"{where}.source", f"{source!r} is not a plain key (or false for no source column)")
+        aliases = tuple(self.typed(f"{where}.aliases", data.get("aliases", []), list, "a list of keys"))
+        for alias in aliases:
+            if not isinstance(alias, str) or not SOURCE_KEY.match(alias):
+                self.fail(f"{where}.aliases", f"{alias!r} is not a plain key")
+        default_sql = data.get("default_sql")
+        if default_sql is not None and default_sql not in CLOCK_DEFAULTS:
+            self.fail(f"{where}.default_sql", f"{default_sql!r} is not one of {', '.join(CLOCK_DEFAULTS)}")
+        default = data.get("default")
+        if default is not None and default_sql is not None:
+            self.fail(f"{where}.default", "a column has either default or default_sql")
+        if default is not None:
+            self.typed(f"{where}.default", default, (str, int, float, bool), "a string, number or boolean")
+        allowed = data.get("allowed")
+        if allowed is not None:
+            allowed = tuple(self.typed(f"{where}.allowed", allowed, list, "a list of values"))
+        between = data.get("between")
+        if between is not None:
+            if (not isinstance(between, list) or len(between) != 2
+                    or not all(isinstance(v, int) and not isinstance(v, bool) for v in between)):
+                self.fail(f"{where}.between", "must be [low, high], two integers")
+            between = (between[0], between[1])
+        value_map = data.get("value_map")
+        if value_map is not None:
+            self.typed(f"{where}.value_map", value_map, dict, "a table of old = new")
+            for old, new in value_map.items():
+                self.typed(f"{where}.value_map.{old}", new, str, "a string")
+        ref_table, ref_column, on_delete = None, "id", None
+        if "references" in data:
+            ref = data["references"]
+            self.keys(f"{where}.references", ref, {"table", "column", "on_delete"}, {"table", "on_delete"})
+            ref_table = self.name(f"{where}.references.table", ref["table"])
+            ref_column = self.name(f"{where}.references.column", ref.get("column", "id"))
+            on_delete = ref["on_delete"]
+            if on_delete not in ON_DELETE:
+                self.fail(f"{where}.references.on_delete", f"{on_delete!r} is not one of {', '.join(ON_DELETE)}")
+            if kind != "ref":
+                self.fail(f"{where}.references", "only a column of kind 'ref' references a parent")
+        elif kind == "ref":
+            self.fail(f"{where}.references", "a column of kind 'ref' needs references = { table, on_delete }")
+        derive = None
+        if "derive" in data:
+            d = data["derive"]
+            self.keys(f"{where}.derive", d, {"rule", "of"}, {"rule", "of"})
+            if d["rule"] not in DERIVE_RULES:
+                self.fail(f"{where}.derive.rule", f"unknown rule {d['rule']!r} (known: {', '.join(DERIVE_RULES)})")
+            derive = Derive(d["rule"], self.name(f"{where}.derive.of", d["of"]))
+            if "source" in data and data["source"] is not False:
+                self.fail(f"{where}.derive", "a derived column has no source (source = false)")
+            source = None
+        name_prefix = data.get("name_prefix")
+        if (kind == "name_uuid") != (name_prefix is not None):
+            self.fail(f"{where}.name_prefix", "a column of kind 'name_uuid' and only it has a name_prefix")
+        if name_prefix is not None:
+            self.typed(f"{where}.name_prefix", name_prefix, str, "a string")
+        primary_key = bool(self.typed(f"{where}.primary_key", data.get("primary_key", kind == "id"), bool, "true or "
+                                      "false"))
+        if primary_key and default_sql is None and kind == "id":
+            default_sql = "gen_random_uuid()"
+        return Column(
+            target=target, kind=kind, source=source, aliases=aliases,
+            not_null=bool(self.typed(f"{where}.not_null", data.get("not_null", primary_key), bool, "true or false")),
+            default=default, default_sql=default_sql, allowed=allowed, between=between, value_map=value_map,
+            ref_table=ref_table, ref_column=ref_column, on_delete=on_delete, derive=derive, name_prefix=name_prefix,
+            secret=bool(self.typed(f"{where}.secret", data.get("secret", False), bool, "true or false")),
+            primary_key=primary_key)
 
-
-def validate(sources: tuple[Source, ...] = SOURCES) -> None:
-    """Refuse a mapping that would put an unchecked name into SQL or cannot be ordered."""
-    targets = {s.target for s in sources if s.target} | set(MERGE_TARGETS)
-    for s in sources:
-        names = [s.name, *(c.target for c in s.columns)]
-        if s.target:
-            names.append(s.target)
+    def columns(self, where: str, data, sourced: bool = True) -> tuple[Column, ...]:
+        """A list of columns; in a merge target (``sourced`` false) a column has no source key."""
+        if not isinstance(data, list) or not data:
+            self.fail(where, "must be a non-empty list of columns")
+        cols = tuple(self.column(f"{where}[{i}]", c, sourced) for i, c in enumerate(data))
+        names = [c.target for c in cols]
         for name in names:
-            if not is_plain_identifier(name):
-                raise ValueError(f"mapping {s.name}: {name!r} is not a plain identifier")
-        for c in s.columns:
-            if c.target in WORK_COLUMNS or c.target.startswith(WORK_PREFIXES):
-                raise ValueError(f"mapping {s.name}.{c.target}: the name is used by the transform's work tables")
-            if c.kind not in KINDS:
-                raise ValueError(f"mapping {s.name}.{c.target}: unknown kind {c.kind!r}")
-            if c.source is not None and not SOURCE_KEY.match(c.source):
-                raise ValueError(f"mapping {s.name}.{c.target}: source key {c.source!r} is not a plain key")
-            if c.kind == "ref" and c.ref_table not in targets:
-                raise ValueError(f"mapping {s.name}.{c.target}: references unknown table {c.ref_table!r}")
-            if c.source is None and c.derive is None:
-                raise ValueError(f"mapping {s.name}.{c.target}: no source key and nothing to derive it from")
-        if sum(c.kind == "id" for c in s.columns) != 1 or s.columns[0].kind != "id":
-            raise ValueError(f"mapping {s.name}: the first column must be its one id column")
-    insert_order(sources)
+            if names.count(name) > 1:
+                self.fail(where, f"column {name!r} is declared twice")
+        for c in cols:
+            if c.derive and c.derive.of not in names:
+                self.fail(f"{where} ({c.target}).derive.of", f"no column {c.derive.of!r} in this table")
+        return cols
+
+    def uniques(self, where: str, data, names: list[str]) -> tuple[Unique, ...]:
+        out = []
+        for i, u in enumerate(self.typed(where, data, list, "a list")):
+            w = f"{where}[{i}]"
+            self.keys(w, u, {"columns", "order_by", "warn_case_insensitive"}, {"columns"})
+            for key in ("columns", "order_by"):
+                for col in self.typed(f"{w}.{key}", u.get(key, []), list, "a list of column names"):
+                    if col not in names:
+                        self.fail(f"{w}.{key}", f"no column {col!r} in this table")
+            out.append(Unique(tuple(u["columns"]), tuple(u.get("order_by", ())),
+                              bool(u.get("warn_case_insensitive", False))))
+        return tuple(out)
+
+    def indexes(self, where: str, data, names: list[str]) -> tuple[Index, ...]:
+        out = []
+        for i, x in enumerate(self.typed(where, data, list, "a list")):
+            w = f"{where}[{i}]"
+            self.keys(w, x, {"name", "columns", "where"}, {"columns"})
+            cols = self.typed(f"{w}.columns", x["columns"], list, "a list of column names")
+            for col in cols:
+                parts = col.split() if isinstance(col, str) else []
+                if not parts or parts[0] not in names or parts[1:] not in ([], ["desc"]):
+                    self.fail(f"{w}.columns", f"{col!r} is not a column of this table (optionally followed by desc)")
+            name = self.name(f"{w}.name", x["name"]) if "name" in x else None
+            cond = None
+            if "where" in x:
+                c = x["where"]
+                self.keys(f"{w}.where", c, {"column", "is"}, {"column", "is"})
+                if c["column"] not in names:
+                    self.fail(f"{w}.where.column", f"no column {c['column']!r} in this table")
+                if c["is"] not in (True, False, "not null"):
+                    self.fail(f"{w}.where.is", "must be true, false or \"not null\"")
+                cond = (c["column"], {True: "= true", False: "= false", "not null": "is not null"}[c["is"]])
+            out.append(Index(tuple(cols), name, cond))
+        return tuple(out)
+
+    def table(self, where: str, name: str, data: dict, columns: tuple[Column, ...]) -> Table:
+        names = [c.target for c in columns]
+        if sum(c.primary_key for c in columns) != 1:
+            self.fail(f"{where}columns", "exactly one column is the primary key")
+        return Table(name, columns, self.uniques(f"{where}unique", data.get("unique", []), names),
+                     self.indexes(f"{where}indexes", data.get("indexes", []), names))
 
 
-def insert_order(sources: tuple[Source, ...] = SOURCES) -> list[Source]:
-    """Sources in an order where every parent's target is filled before its children (from the references)."""
-    by_target: dict[str, list[Source]] = {}
-    for s in sources:
-        by_target.setdefault(s.target or MERGE_TARGETS[0], []).append(s)
-    graph = {target: set().union(*(s.parents for s in group)) - {target} for target, group in by_target.items()}
+def _tuple(types) -> tuple:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def _load_file(path: Path) -> Source:
+    reader = _Reader(path)
+    raw = path.read_bytes()
     try:
-        order = list(TopologicalSorter(graph).static_order())
-    except CycleError as exc:
-        raise ValueError(f"the mappings' references form a cycle: {exc.args[1]}") from None
-    # static_order is deterministic for a given graph; keep declaration order among equals.
-    position = {t: i for i, t in enumerate(order)}
-    return sorted(sources, key=lambda s: (_depth(s.target or MERGE_TARGETS[0], graph), position[s.target or
-                                                                                                  MERGE_TARGETS[0]],
-                                          sources.index(s)))
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DeclarationError(f"declaration {path.name}: not valid TOML: {exc}") from None
+    name = reader.name("(file name)", path.stem)
+    reader.keys("", data, _TABLE_KEYS, {"columns"})
+    merge = data.get("merge")
+    if merge is not None and merge != "progress":
+        reader.fail("merge", "the only merge is \"progress\" (core-tables.md)")
+    target = data.get("target")
+    if (target is None) == (merge is None):
+        reader.fail("target", "a source has a target table, or takes part in a merge (merge = \"progress\")")
+    columns = reader.columns("columns", data["columns"])
+    if sum(c.kind == "id" for c in columns) != 1 or columns[0].kind != "id":
+        reader.fail("columns", "the first column must be the table's one column of kind 'id'")
+    for c in columns:
+        if c.source is None and c.derive is None and c.default is None and c.default_sql is None and c.not_null:
+            reader.fail(f"columns ({c.target})", "a NOT NULL column needs a source, a derive rule or a default")
+    unique = reader.uniques("unique", data.get("unique", []), [c.target for c in columns])
+    if target is not None:
+        reader.name("target", target)
+        if "merge_target" in data:
+            reader.fail("merge_target", "only a source of the merge declares a merge target")
+        table = reader.table("", target, data, columns)
+    else:
+        if "indexes" in data:
+            reader.fail("indexes", "indexes belong to the merge_target")
+        mt = data.get("merge_target")
+        if mt is None:
+            reader.fail("merge_target", "a source of the merge declares the target table it fills")
+        reader.keys("merge_target", mt, _MERGE_TARGET_KEYS, {"table", "columns"})
+        table_name = reader.name("merge_target.table", mt["table"])
+        table = reader.table("merge_target.", table_name, mt,
+                             reader.columns("merge_target.columns", mt["columns"], sourced=False))
+    return Source(name, target, columns, unique, merge, table, path, hashlib.sha256(raw).hexdigest())
 
 
-def _depth(target: str, graph: dict[str, set[str]]) -> int:
-    parents = graph.get(target, set())
-    return 0 if not parents else 1 + max(_depth(p, graph) for p in parents)
-
-
-def target_tables(sources: tuple[Source, ...] = SOURCES) -> list[str]:
-    """The mapped target tables, in insert order."""
-    out: list[str] = []
-    for s in insert_order(sources):
-        for t in ([s.target] if s.target else list(MERGE_TARGETS)):
-            if t not in out:
-                out.append(t)
+def _load_skipped(path: Path) -> dict[str, Skipped]:
+    reader = _Reader(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DeclarationError(f"declaration {path.name}: not valid TOML: {exc}") from None
+    out = {}
+    for name, entry in data.items():
+        reader.name(name, name)
+        reader.keys(name, entry, {"code", "reason"}, {"code", "reason"})
+        reader.name(f"{name}.code", entry["code"])
+        reader.typed(f"{name}.reason", entry["reason"], str, "a string")
+        out[name] = Skipped(name, entry["code"], entry["reason"])
     return out
 
 
-def mapped_source_names(sources: tuple[Source, ...] = SOURCES) -> set[str]:
-    return {s.name for s in sources}
+@dataclass(frozen=True)
+class Declarations:
+    sources: tuple[Source, ...]
+    skipped: dict[str, Skipped]
+
+    def check(self) -> None:
+        """What no single file can check: names across files, references, the order."""
+        tables: dict[str, Table] = {}
+        for s in self.sources:
+            if s.name in self.skipped:
+                raise DeclarationError(f"declaration {s.name}.toml: the table is also declared skipped in "
+                                       f"{SKIPPED_FILE}")
+            if s.table.name in tables:
+                raise DeclarationError(f"declaration {s.path.name}: target table {s.table.name!r} is declared "
+                                       "by another file too")
+            tables[s.table.name] = s.table
+        for s in self.sources:
+            for c in (*s.columns, *s.table.columns):
+                if c.ref_table is None:
+                    continue
+                parent = tables.get(c.ref_table)
+                if parent is None:
+                    raise DeclarationError(f"declaration {s.path.name}: columns ({c.target}).references.table: "
+                                           f"no declared target table {c.ref_table!r}")
+                if c.ref_column not in [p.target for p in parent.columns]:
+                    raise DeclarationError(f"declaration {s.path.name}: columns ({c.target}).references.column: "
+                                           f"{c.ref_table} has no column {c.ref_column!r}")
+        insert_order(self.sources)
 
 
-def plan(sources: tuple[Source, ...] = SOURCES) -> list[Source]:
-    validate(sources)
-    return insert_order(sources)
+@cache
+def declarations(folder: Path = TABLES_DIR) -> Declarations:
+    """Load and check every declaration file of ``folder`` (once per process)."""
+    if not folder.is_dir():
+        raise DeclarationError(f"declarations: no folder {folder}")
+    sources = tuple(_load_file(p) for p in sorted(folder.glob("*.toml")) if p.name != SKIPPED_FILE)
+    skipped = _load_skipped(folder / SKIPPED_FILE) if (folder / SKIPPED_FILE).exists() else {}
+    decl = Declarations(sources, skipped)
+    decl.check()
+    return decl
+
+
+# ---------------------------------------------------------------------------------------------
+# The resolved plan
+
+def _merge_group(s: Source) -> str:
+    return f"merge:{s.merge}"
+
+
+def insert_order(sources: tuple[Source, ...] | None = None) -> list[Source]:
+    """Sources in an order where every parent's target is filled before its children (from the
+    declared references); among equals, by name."""
+    sources = declarations().sources if sources is None else sources
+    node = {s.name: (s.target or _merge_group(s)) for s in sources}
+    owner = {s.table.name: node[s.name] for s in sources}
+    graph: dict[str, set[str]] = {}
+    for s in sources:
+        refs = {c.ref_table for c in (*s.columns, *s.table.columns) if c.ref_table}
+        graph.setdefault(node[s.name], set()).update(owner[t] for t in refs if owner.get(t, node[s.name]) !=
+                                                     node[s.name])
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise DeclarationError(f"declarations: the references form a cycle: {' -> '.join(exc.args[1])}") from None
+    depth: dict[str, int] = {}
+    for n in order:
+        depth[n] = 1 + max((depth[p] for p in graph.get(n, ())), default=-1)
+    return sorted(sources, key=lambda s: (depth[node[s.name]], node[s.name], s.name))
+
+
+def plan() -> list[Source]:
+    return insert_order()
+
+
+def sources() -> tuple[Source, ...]:
+    return declarations().sources
+
+
+def source(name: str) -> Source:
+    return next(s for s in declarations().sources if s.name == name)
+
+
+def skipped_sources() -> dict[str, str]:
+    """Backup tables left behind on purpose: name -> reason (their rows are ``skipped``)."""
+    return {name: s.reason for name, s in declarations().skipped.items()}
+
+
+def merge_sources() -> list[Source]:
+    return [s for s in plan() if s.merge]
+
+
+def merge_targets() -> list[str]:
+    """Targets built by the progress merge, in insert order."""
+    return sorted(s.table.name for s in merge_sources())
+
+
+def tables() -> list[Table]:
+    """Every declared target table, parents before children."""
+    out: list[Table] = []
+    for s in plan():
+        group = [s.table] if s.target else sorted((m.table for m in merge_sources()), key=lambda t: t.name)
+        out += [t for t in group if t not in out]
+    return out
+
+
+def source_of_table(name: str) -> Source:
+    """The source whose file declares target table ``name``."""
+    return next(s for s in declarations().sources if s.table.name == name)
+
+
+def table(name: str) -> Table:
+    return next(t for t in tables() if t.name == name)
+
+
+def target_tables() -> list[str]:
+    """The mapped target tables, in insert order."""
+    return [t.name for t in tables()]
+
+
+def mapped_source_names() -> set[str]:
+    return {s.name for s in declarations().sources}
+
+
+def ref_sources() -> dict[str, str]:
+    """Target table -> the source table whose ids it holds (the parent of an id reference)."""
+    return {s.target: s.name for s in declarations().sources if s.target}

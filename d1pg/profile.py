@@ -78,7 +78,7 @@ class TableProfile:
 
 def _mapped_as(table: str) -> dict[str, str]:
     """What the mapping does with each key of ``table``: its target kind, or why nothing."""
-    for source in mapping.SOURCES:
+    for source in mapping.sources():
         if source.name == table:
             return {c.source: f"{c.kind} -> {c.target}" if c.source != c.target else c.kind
                     for c in source.columns if c.source}
@@ -86,7 +86,7 @@ def _mapped_as(table: str) -> dict[str, str]:
 
 
 def _describe(table: str, key: str, kinds: dict[str, str]) -> str:
-    if table in mapping.SKIPPED_SOURCES:
+    if table in mapping.skipped_sources():
         return "skipped table"
     if not kinds:
         return "no mapping"

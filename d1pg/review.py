@@ -23,7 +23,7 @@ from d1pg import report
 from d1pg.config import ADVISORY_LOCK_NAME, Settings
 from d1pg.db import connect, database_url, qualified
 from d1pg.errors import InputError
-from d1pg.render import is_plain_identifier
+from d1pg.identifiers import is_plain_identifier
 from d1pg.report import mask_value
 
 
@@ -135,7 +135,9 @@ def _show_status(s: Status) -> None:
             state = r["status"]
             if state == "running" and not s.lock_held:
                 state = "running? (no run holds the lock: interrupted)"
-            took = (r["finished_at"] - r["started_at"]).total_seconds() if r["finished_at"] else None
+            # in UTC: two datetimes of one zone subtract by their wall clocks, wrong across a clock change
+            took = ((r["finished_at"].astimezone(UTC) - r["started_at"].astimezone(UTC)).total_seconds()
+                    if r["finished_at"] else None)
             rows.append([r["step"], _when(r["started_at"]), _when(r["finished_at"]), took, state,
                          shown("failure", r["failure"], 100) or "", str(r["run_id"])])
         report.show(report.table(f"Last {len(rows)} run(s), newest first",

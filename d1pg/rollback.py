@@ -34,6 +34,7 @@ class RollbackPlan:
     absent: list[str] = field(default_factory=list)
     drop: list[str] = field(default_factory=list)  # recorded as created by d1pg, reverse order
     blockers: list[str] = field(default_factory=list)
+    referenced_from_outside: bool = False  # empty by DELETE, children first, instead of TRUNCATE
 
     @property
     def empty(self) -> list[str]:
@@ -46,7 +47,9 @@ class RollbackPlan:
         out = []
         if self.drop:
             out.append(render("rollback/30_drop_created.sql", target_schema=self.schema, tables=self.drop))
-        if self.empty:
+        if self.empty and self.referenced_from_outside:
+            out += [render("rollback/21_delete_target.sql", target_schema=self.schema, table=t) for t in self.empty]
+        elif self.empty:
             out.append(render("rollback/20_empty_target.sql", target_schema=self.schema, tables=self.empty))
         return out
 
@@ -58,6 +61,12 @@ def _exists(conn: psycopg.Connection, schema: str, table: str) -> bool:
 
 def _count(conn: psycopg.Connection, schema: str, table: str) -> int:
     return conn.execute(sql.SQL("select count(*) from {}").format(qualified(schema, table))).fetchone()[0]
+
+
+def _referencing_rows(conn: psycopg.Connection, schema: str, table: str, columns: list[str]) -> int:
+    """Rows of an outside table whose key columns are all set: each references a mapped row."""
+    return conn.execute(sql.SQL("select count(*) from {} where ({}) is not null").format(
+        qualified(schema, table), sql.SQL(", ").join(map(sql.Identifier, columns)))).fetchone()[0]
 
 
 def _dependents(conn: psycopg.Connection, inside: list[tuple[str, str | None]]) -> list[str]:
@@ -79,7 +88,11 @@ def rollback_plan(conn: psycopg.Connection, schema: str, *, drop: bool) -> Rollb
     if plan.rows:
         refs = conn.execute(render("rollback/10_outside_references.sql", target_schema=schema,
                                    tables=list(plan.rows))).fetchall()
-        plan.blockers += [f"{s}.{t} (foreign key {k} references {schema}.{parent})" for s, t, k, parent in refs]
+        plan.referenced_from_outside = bool(refs)
+        for s, t, k, parent, columns in refs:
+            rows = _referencing_rows(conn, s, t, columns)
+            if rows:
+                plan.blockers.append(f"{s}.{t} ({rows} row(s) of foreign key {k} reference {schema}.{parent})")
     if drop and _exists(conn, "migration", "created_tables"):
         recorded = {r[0] for r in conn.execute(
             "select table_name from migration.created_tables where table_schema = %s", [schema]).fetchall()}

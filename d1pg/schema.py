@@ -1,4 +1,5 @@
-"""``invoke schema``: create the Phase-1 target tables (idempotently) and remember which d1pg created."""
+"""``invoke schema``: create the declared target tables (idempotently), as the app's migration files
+define them, and remember which d1pg created."""
 
 from __future__ import annotations
 
@@ -8,30 +9,36 @@ from d1pg import report
 from d1pg.config import Settings
 from d1pg.db import database_url, describe_error, locked_connection, run_script
 from d1pg.errors import DatabaseError
-from d1pg.render import render, templates_in
+from d1pg.mapping import source_of_table, tables
+from d1pg.render import render
 from d1pg.stage import ensure_bookkeeping
 
 
-def missing_tables(conn: psycopg.Connection, schema: str, tables: list[str]) -> list[str]:
+def missing_tables(conn: psycopg.Connection, schema: str, names: list[str]) -> list[str]:
     found = {r[0] for r in conn.execute(
         "select table_name from information_schema.tables where table_schema = %s", [schema]).fetchall()}
-    return [t for t in tables if t not in found]
+    return [t for t in names if t not in found]
+
+
+def ddl(schema: str) -> list[str]:
+    """The DDL of every declared target table, parents first (sql/schema/10_create_table.sql)."""
+    return [render("schema/10_create_table.sql", table=t, target_schema=schema,
+                   declaration=source_of_table(t.name).path.name) for t in tables()]
 
 
 def create_schema(settings: Settings, *, quiet: bool = False) -> list[str]:
     """Create the target schema and its tables where missing; return the tables created now."""
-    from d1pg.mapping import target_tables
-
     url = database_url(settings)
     schema = settings.target_schema
     with locked_connection(url) as conn:
         ensure_bookkeeping(conn)
         try:
-            before = missing_tables(conn, schema, target_tables())
+            names = [t.name for t in tables()]
+            before = missing_tables(conn, schema, names)
             conn.execute(psycopg.sql.SQL("create schema if not exists {}").format(psycopg.sql.Identifier(schema)))
-            for template in templates_in("schema"):
-                run_script(conn, render(template, target_schema=schema))
-            created = [t for t in before if t not in missing_tables(conn, schema, target_tables())]
+            for sql_text in ddl(schema):
+                run_script(conn, sql_text)
+            created = [t for t in before if t not in missing_tables(conn, schema, names)]
             for table in created:
                 conn.execute("insert into migration.created_tables (table_schema, table_name) values (%s, %s)"
                              " on conflict do nothing", [schema, table])

@@ -32,8 +32,9 @@ from d1pg.backup import Unstorable
 from d1pg.config import Settings
 from d1pg.db import database_url, describe_error, locked_connection, qualified, run_script
 from d1pg.errors import DatabaseError, InputError
+from d1pg.identifiers import PLAIN_IDENTIFIER, is_plain_identifier
 from d1pg.inputs import open_input
-from d1pg.render import PLAIN_IDENTIFIER, is_plain_identifier, render, templates_in
+from d1pg.render import render, templates_in
 from d1pg.runs import COPY_SIGNATURE, COPY_TRAILER, RowRun, copy_row
 
 FLUSH_BYTES = 1 << 18

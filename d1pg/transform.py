@@ -65,24 +65,14 @@ def conv_table(source: str) -> str:
 
 def _context(settings: Settings, server_version_num: int, staged: set[str]) -> dict:
     sources = mapping.plan()
-    expected_columns = []
-    expected_fks = []
-    for s in sources:
-        if s.target:
-            expected_columns += [(s.target, c.target, c.sql_type, c.not_null) for c in s.columns]
-            expected_fks += [(s.target, c.target, c.ref_table) for c in s.refs]
-    for target, columns in mapping.MERGE_TARGET_COLUMNS.items():
-        expected_columns += [(target, name, sql_type, not_null) for name, sql_type, not_null in columns]
-        expected_fks.append((target, "user_id", "users"))
     return {
         "target_schema": settings.target_schema,
         "server_version_num": server_version_num,
         "sources": sources,
+        "tables": mapping.tables(),
         "mapped_sources": sorted(mapping.mapped_source_names()),
-        "skipped_sources": mapping.SKIPPED_SOURCES,
-        "ref_sources": {s.target: s.name for s in sources if s.target},
-        "expected_columns": expected_columns,
-        "expected_fks": expected_fks,
+        "skipped_sources": mapping.skipped_sources(),
+        "ref_sources": mapping.ref_sources(),
         "target_tables": mapping.target_tables(),
         "staged": staged,
         "work_table": work_table,

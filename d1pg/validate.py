@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import psycopg
 from psycopg import sql
@@ -26,9 +28,6 @@ EXAMPLES = 5
 """Offending rows kept and shown per check."""
 
 DEFAULT_SAMPLE = 1000
-
-CREATED_AT = object()
-"""Expected value of a verified flag that is true: the row's own created_at (core-tables.md users)."""
 
 
 @dataclass
@@ -54,20 +53,14 @@ class Result:
 
 def references() -> list[dict]:
     """Every declared foreign key of the target: (table, column) -> parent (column)."""
-    refs = [{"table": s.target, "column": c.target, "parent": c.ref_table, "parent_column": c.ref_column}
-            for s in mapping.plan() if s.target for c in s.refs]
-    refs += [{"table": t, "column": "user_id", "parent": "users", "parent_column": "id"} for t in mapping.MERGE_TARGETS]
-    return refs
+    return [{"table": t.name, "column": c.target, "parent": c.ref_table, "parent_column": c.ref_column}
+            for t in mapping.tables() for c in t.refs]
 
 
 def unique_keys() -> list[dict]:
     """Every declared unique key of the target, primary keys first."""
-    keys = [{"table": t, "columns": ["id"]} for t in mapping.target_tables()]
-    for s in mapping.plan():
-        for key in s.unique:
-            if s.target:
-                keys.append({"table": s.target, "columns": list(key.columns)})
-    keys += [{"table": t, "columns": ["user_id"]} for t in mapping.MERGE_TARGETS]
+    keys = [{"table": t.name, "columns": [t.primary_key.target]} for t in mapping.tables()]
+    keys += [{"table": t.name, "columns": list(key.columns)} for t in mapping.tables() for key in t.unique]
     for key in keys:
         key["seed_query"] = key["table"] == "users" and key["columns"] == ["email"]
     return keys
@@ -75,12 +68,9 @@ def unique_keys() -> list[dict]:
 
 def target_sources() -> dict[str, list[str]]:
     """Which source tables fill each target table, in insert order."""
-    out: dict[str, list[str]] = {}
-    merge = [s.name for s in mapping.plan() if s.merge]
-    for target in mapping.target_tables():
-        out[target] = merge if target in mapping.MERGE_TARGETS else [
-            s.name for s in mapping.plan() if s.target == target]
-    return out
+    merge = [s.name for s in mapping.merge_sources()]
+    return {t: merge if t in mapping.merge_targets() else [s.name for s in mapping.plan() if s.target == t]
+            for t in mapping.target_tables()}
 
 
 def steps(settings: Settings) -> list[Step]:
@@ -180,6 +170,9 @@ def _check_all(conn, settings, rendered, transform_run, stage_run, options, samp
     with report.byte_progress("validate", len(rendered) + len(sources), progress) as update:
         try:
             conn.execute("select set_config('d1pg.transform_run_id', %s, false)", [transform_run])
+            # Timestamps come back as UTC datetimes whatever the user's TimeZone: in a zone's own
+            # terms, years 1 and 9999 can fall outside Python's datetime (0001 BC, 10000 AD).
+            conn.execute("select set_config('TimeZone', 'UTC', true)")
             for i, step in enumerate(rendered):
                 update(i, f"validate: {step.label}")
                 if step.category is None:
@@ -246,7 +239,7 @@ class _FidelityContext:
             self.backup_created_at = fidelity.to_timestamp(created[0] if created else None)
         except fidelity.Invalid:
             self.backup_created_at = None
-        self.ref_sources = {s.target: s.name for s in mapping.plan() if s.target}
+        self.ref_sources = mapping.ref_sources()
 
     def check(self, source: mapping.Source, sample: int | None) -> Result:
         name = f"value fidelity {source.name}" + (f" (sample of {sample})" if sample else " (every row)")
@@ -288,7 +281,7 @@ class _FidelityContext:
     def _targets(self, table: str, columns: list[str], key: str, values: list) -> dict:
         """Target rows by ``key``; jsonb comes back as text so numbers stay exact."""
         cols = list(columns)
-        json_cols = {c.target for s in mapping.SOURCES for c in s.columns if s.target == table and c.kind == "json"}
+        json_cols = {c.target for c in mapping.table(table).columns if c.kind == "json"}
         select = sql.SQL(", ").join(
             sql.SQL("{}::text").format(sql.Identifier(c)) if c in json_cols else sql.Identifier(c) for c in cols)
         rows = self.conn.execute(sql.SQL("select {} from {} where {} = any(%s)").format(
@@ -303,57 +296,46 @@ class _FidelityContext:
         return out
 
     def _expected(self, source: mapping.Source, doc: dict, ord_: int, nulled: set) -> dict:
-        """The target row §3-§4 make of one source row, for the columns the mapping fills."""
+        """The target row §3-§4 and contract-additions 4.1 make of one source row, every declared
+        column: converted by fidelity.CONVERTERS, missing values filled, derived values recomputed."""
         out: dict = {}
-        raw = {c.target: doc.get(c.source, fidelity.ABSENT) if c.source else fidelity.ABSENT for c in source.columns}
+        ctx = SimpleNamespace(source_name=source.name, ref_sources=self.ref_sources, created_at=None)
+        late = []
         for col in source.columns:
-            value = raw[col.target]
-            if col.source is None:
+            if col.derive or col.kind == "verified":
+                late.append(col)
                 continue
-            if col.kind == "id":
-                out[col.target] = fidelity.to_id(value, source.name)
-            elif col.kind == "ref" and not col.is_key_ref:
-                out[col.target] = fidelity.to_id(value, self.ref_sources[col.ref_table])
-            elif col.kind in ("ref", "text"):
-                text = fidelity.scalar_text(value)
-                if col.kind == "ref" and text == "":
-                    text = None
-                if col.value_map and text in col.value_map:
-                    text = col.value_map[text]
-                out[col.target] = text
-            elif col.kind == "boolean":
-                out[col.target] = fidelity.to_boolean(value)
-            elif col.kind in ("integer", "bigint"):
-                out[col.target] = fidelity.to_integer(value, col.kind)
-            elif col.kind == "timestamp":
-                out[col.target] = fidelity.to_timestamp(value)
-            elif col.kind == "date":
-                out[col.target] = fidelity.to_date(value)
-            elif col.kind == "json":
-                out[col.target] = fidelity.to_json(value)
-            elif col.kind == "name_uuid":
-                out[col.target] = fidelity.to_id(value, col.name_prefix)
-            elif col.kind == "verified":
-                try:
-                    flag = fidelity.to_boolean(value)
-                except fidelity.Invalid:
-                    flag = None
-                out[col.target] = (CREATED_AT if flag else None) if flag is not None else fidelity.to_timestamp(value)
-            if (ord_, col.target) in nulled:
-                out[col.target] = None
-        converted = dict(out)
-        for col in source.columns:
-            if col.derive == "now_default" and out.get(col.target) is None:
-                updated = converted.get("updated_at") if col.target == "created_at" else None
-                out[col.target] = updated or self.backup_created_at
-            elif col.derive and col.derive.startswith("copy:"):
-                out[col.target] = converted.get(col.derive[5:])
-            elif col.derive and col.derive.startswith("utc_date:"):
-                moment = converted.get(col.derive[9:])
-                out[col.target] = None if moment is None else moment.date()
-            elif col.default is not None and out.get(col.target) is None and col.target in out:
-                out[col.target] = col.default
+            value = None
+            if col.source:
+                value = fidelity.CONVERTERS[col.kind](fidelity.source_value(doc, col), col, ctx)
+                if (ord_, col.target) in nulled:
+                    value = None
+            out[col.target] = self._filled(source, col, value, out if col.target != "created_at" else
+                                           {"updated_at": self._converted(source, doc, "updated_at", ctx)})
+        ctx.created_at = out.get("created_at")
+        for col in late:
+            if col.derive:  # utc_date, the only rule: the UTC date of the other column's final value
+                moment = out.get(col.derive.of)
+                out[col.target] = None if moment is None else moment.astimezone(UTC).date()
+            else:
+                out[col.target] = fidelity.CONVERTERS[col.kind](fidelity.source_value(doc, col), col, ctx)
         return out
+
+    def _converted(self, source: mapping.Source, doc: dict, target: str, ctx) -> object:
+        """The converted (not filled) value of a sourced column, or None when the source has none."""
+        col = next((c for c in source.columns if c.target == target and c.source), None)
+        return None if col is None else fidelity.CONVERTERS[col.kind](fidelity.source_value(doc, col), col, ctx)
+
+    def _filled(self, source: mapping.Source, col: mapping.Column, value, row: dict):
+        """contract-additions 4.1: a missing value of a NOT NULL column (or a column without a source)
+        takes its constant default, else the §4 clock fill; otherwise it stays NULL."""
+        if value is not None or (col.source and not col.not_null):
+            return value
+        if col.default is not None:
+            return col.default
+        if col.clock_fill:
+            return (row.get("updated_at") if col.target == "created_at" else None) or self.backup_created_at
+        return None
 
     def _compare(self, source: mapping.Source, batch) -> list[dict]:
         nulled = self._nulled(source, [o for o, _ in batch])
@@ -374,8 +356,6 @@ class _FidelityContext:
                 mismatches.append(_mismatch(source, ord_, doc, "id", exp["id"], "no target row"))
                 continue
             for column, value in exp.items():
-                if value is CREATED_AT:  # a verified flag: the row's created_at
-                    value = row["created_at"]
                 if not _same(value, row[column]):
                     mismatches.append(_mismatch(source, ord_, doc, column, value, row[column]))
         return mismatches
@@ -408,9 +388,9 @@ class _FidelityContext:
                 mismatches.append(_mismatch(source, ord_, doc, "(row)", f"a migrated row the contract rejects: {exc}",
                                             "migrated"))
         users = [e["user_id"] for _, _, e in rows]
-        progress = self._targets("user_progress", [c for c, _, _ in mapping.MERGE_TARGET_COLUMNS["user_progress"]],
+        progress = self._targets("user_progress", [c.target for c in mapping.table("user_progress").columns],
                                  "user_id", users)
-        wallet = self._targets("user_wallet", [c for c, _, _ in mapping.MERGE_TARGET_COLUMNS["user_wallet"]],
+        wallet = self._targets("user_wallet", [c.target for c in mapping.table("user_wallet").columns],
                                "user_id", users)
         backup = self.backup_created_at
         for ord_, doc, exp in rows:
@@ -457,6 +437,10 @@ def _same(expected, actual) -> bool:
         return expected is None and actual is None
     if isinstance(expected, bool) != isinstance(actual, bool):
         return False
+    if isinstance(expected, datetime) and isinstance(actual, datetime):
+        # Instants, in UTC: Python calls aware datetimes of two zones unequal when one falls in a
+        # repeated or skipped hour (PEP 495), and compares two of one zone by their wall clocks.
+        return expected.astimezone(UTC) == actual.astimezone(UTC)
     return expected == actual
 
 

@@ -6,6 +6,58 @@
 {{ ('raw_' ~ column.target) | ident }}
 {%- endmacro -%}
 
+{#- The source value of a column in document `doc`: its key, else its older alias keys, read only
+    when the key is absent (a key holding JSON null is present: `->` is SQL null only for an
+    absent key). contract-additions 4.4. -#}
+{%- macro source_value(column, doc) -%}
+{%- if column.aliases -%}
+coalesce({{ doc }} -> {{ column.source | literal }}
+{%- for alias in column.aliases %}, {{ doc }} -> {{ alias | literal }}{% endfor %})
+{%- else -%}
+{{ doc }} -> {{ column.source | literal }}
+{%- endif -%}
+{%- endmacro -%}
+
+{#- A missing value of a column with a now() default: contract §4's deterministic fill, never the
+    clock. created_at takes the row's own converted updated_at when the source has one, anything
+    else the backup's createdAt. `c` is the converted row, `ctx` transform_context. -#}
+{%- macro clock_fill(column, source) -%}
+{%- if column.target == 'created_at' and source.columns | selectattr('target', 'equalto', 'updated_at') | selectattr('source') | list -%}
+coalesce(c.updated_at, ctx.backup_created_at)
+{%- else -%}
+ctx.backup_created_at
+{%- endif -%}
+{%- endmacro -%}
+
+{#- The value a column takes in the target row, from the converted row `c` (contract §4 and
+    contract-additions 4.1): a derived value from the final value it is derived from; a missing
+    value of a NOT NULL column its constant default, else the clock fill; a column without a source
+    its constant default, else the clock fill, else NULL; a nullable column's missing value NULL. -#}
+{%- macro final_value(column, source) -%}
+{%- set value = 'c.' ~ (column.target | ident) -%}
+{%- if column.derive and column.derive.rule == 'utc_date' -%}
+({{ final_value(source.column(column.derive.of), source) }} at time zone 'UTC')::date
+{%- elif column.kind == 'verified' -%}
+case
+    when migration.to_boolean(c.{{ raw_of(column) }})
+        then {{ final_value(source.column('created_at'), source) }}
+    else {{ value }}
+end
+{%- elif not column.source and column.default is not none -%}
+{{ column.default | literal }}::{{ column.ddl_type }}
+{%- elif not column.source and column.clock_fill -%}
+{{ clock_fill(column, source) }}
+{%- elif not column.source -%}
+null::{{ column.ddl_type }}
+{%- elif column.not_null and column.default is not none -%}
+coalesce({{ value }}, {{ column.default | literal }})
+{%- elif column.not_null and column.clock_fill -%}
+coalesce({{ value }}, {{ clock_fill(column, source) }})
+{%- else -%}
+{{ value }}
+{%- endif -%}
+{%- endmacro -%}
+
 {%- macro is_present(raw) -%}
 {{ raw }} <> 'null'::jsonb
 {%- endmacro -%}

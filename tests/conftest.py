@@ -81,3 +81,22 @@ def write_backup(path: Path, tables: dict, **envelope) -> Path:
            "tables": tables}
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+APP_SCHEMA = ROOT.parent / "shared" / "spec" / "app-schema" / "pg"
+"""The app's own PostgreSQL migration files (T1-T14): the real target (contract-additions §0)."""
+
+
+def app_schema_sql() -> str:
+    """T1-T14 in order, without their two CREATE EXTENSION lines: nothing in them uses uuid-ossp or
+    pgcrypto, and the embedded server ships no extension."""
+    files = sorted(APP_SCHEMA.glob("0*.sql"))
+    assert len(files) == 14, f"the app's migration files are not at {APP_SCHEMA}"
+    text = "\n".join(p.read_text(encoding="utf-8") for p in files)
+    return "\n".join(line for line in text.splitlines() if not line.upper().startswith("CREATE EXTENSION"))
+
+
+def apply_app_schema(url: str) -> None:
+    """Build the app's schema in ``public`` of the database at ``url``, as the app's files do."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(app_schema_sql().encode())

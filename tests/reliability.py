@@ -1,5 +1,5 @@
 """Helpers for the reliability tests: scratch databases, fingerprints of everything d1pg owns, and
-running tasks the way a person does (``python -m invoke ...``) or in-process through tasks.py."""
+running tasks the way a person does (``python -m invoke ...``) or in-process through the tasks of d1pg/cli.py."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from invoke import Context
 
-import tasks
+from d1pg import cli
 from d1pg import fetch as fetch_module
 from tests.conftest import SAMPLE
 from tests.reliability import one_error_line
@@ -95,7 +95,7 @@ def _quick_retries(monkeypatch):
 
 def _fetch_task(url: str, out: Path, **options) -> int:
     try:
-        tasks.fetch(Context(), url, out=str(out), progress=False, **options)
+        cli.fetch(Context(), url, out=str(out), progress=False, **options)
     except SystemExit as exc:
         return exc.code
     return 0
@@ -123,7 +123,7 @@ def test_the_cookie_can_come_from_a_file_and_never_from_the_command_line(app, tm
     assert app[0].requests[0][2] == COOKIE
     assert _fetch_task(_url(app[0]), tmp_path / "c.json") == 2  # no cookie at all: nothing is sent
     assert len(app[0].requests) == 1
-    assert "cookie" not in tasks.fetch.help and "cookie" not in [a.name for a in tasks.fetch.get_arguments()]
+    assert "cookie" not in cli.fetch.help and "cookie" not in [a.name for a in cli.fetch.get_arguments()]
 
 
 @pytest.mark.parametrize(("scenario", "says", "attempts"), [
@@ -179,7 +179,7 @@ def test_migrate_fetch_fetches_then_migrates_and_the_cookie_appears_nowhere(app,
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "fetched.json"
     try:
-        tasks.migrate(Context(), str(out), fetch=_url(app[0]), database_url=pg_url, replace=True,
+        cli.migrate(Context(), str(out), fetch=_url(app[0]), database_url=pg_url, replace=True,
                       accept_missing=True, progress=False)
     except SystemExit as exc:
         assert exc.code == 0

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from invoke import Context
 
-import tasks
+from d1pg import cli
 from d1pg.config import Settings
 from d1pg.migrate import migrate
 from d1pg.transform import Options
@@ -64,9 +64,9 @@ def _ensure_target_holds_rows(url: str) -> None:
 
 
 def migrate_task(path: Path, url: str, options: dict) -> int:
-    """`invoke migrate PATH ...` in this process, through tasks.py and its one-line error handling."""
+    """`invoke migrate PATH ...` in this process, through the task of d1pg/cli.py and its one-line error handling."""
     try:
-        tasks.migrate(Context(), str(path), database_url=url, progress=False, **options)
+        cli.migrate(Context(), str(path), database_url=url, progress=False, **options)
     except SystemExit as exc:
         return exc.code
     return 0

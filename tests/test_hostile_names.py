@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from d1pg.errors import InputError
-from d1pg.render import is_plain_identifier
+from d1pg.identifiers import is_plain_identifier
 from d1pg.schema import create_schema
 from d1pg.stage import stage
 from d1pg.transform import Options, transform

@@ -13,9 +13,8 @@ import pytest
 from d1pg.db import take_lock
 from d1pg.errors import DatabaseError, InputError
 from d1pg.mapping import target_tables
-from d1pg.render import render
 from d1pg.rollback import clean, rollback
-from d1pg.schema import create_schema
+from d1pg.schema import create_schema, ddl
 from d1pg.stage import stage
 from d1pg.transform import transform
 from tests.conftest import ROOT, SAMPLE, write_backup
@@ -95,7 +94,8 @@ def test_rollback_refuses_and_names_an_outside_table_whose_foreign_key_reference
           " constraint user_notes_user_fk references public.users (id))")
     execute("insert into public.user_notes select 1, id from public.users limit 1")
     before = counts(query)
-    with pytest.raises(InputError, match=r"public\.user_notes \(foreign key user_notes_user_fk references public\.us"):
+    with pytest.raises(InputError, match=r"public\.user_notes \(1 row\(s\) of foreign key user_notes_user_fk "
+                                         r"reference public\.users\)"):
         rollback(pg_settings, yes=True, quiet=True)
     assert counts(query) == before
     assert query("select count(*) from public.user_notes") == [(1,)]
@@ -105,8 +105,22 @@ def test_rollback_refuses_and_names_an_outside_table_whose_foreign_key_reference
     assert any("user_notes" in b for b in dry.blockers)
 
 
+def test_rollback_empties_by_delete_when_an_outside_table_references_but_holds_no_referencing_row(
+        tmp_path, pg_settings, query, execute):
+    """contract-additions §7: an outside table blocks only while a row of it references a mapped
+    row; TRUNCATE would refuse the referenced tables, so they are emptied by DELETE, and the outside
+    table's own rows (here one with a null key) stay."""
+    filled(tmp_path, pg_settings, execute)
+    execute("create table public.user_notes (id int primary key, user_id uuid references public.users (id))")
+    execute("insert into public.user_notes values (1, null)")
+    plan = rollback(pg_settings, yes=True, quiet=True)
+    assert plan.blockers == [] and plan.referenced_from_outside
+    assert set(counts(query).values()) == {0}
+    assert query("select id, user_id from public.user_notes") == [(1, None)]
+
+
 def test_rollback_drop_drops_only_the_tables_d1pg_recorded_as_created(tmp_path, pg_settings, query, execute):
-    execute(render("schema/10_users.sql", target_schema="public"))  # the user's own users table, made before d1pg
+    execute(ddl("public")[target_tables().index("users")])  # the user's own users table, made before d1pg
     execute("create table public.notes (id int primary key)")
     filled(tmp_path, pg_settings, execute)
     created = {r[0] for r in query("select table_name from migration.created_tables")}
@@ -173,6 +187,7 @@ def test_clean_refuses_and_names_an_outside_view_that_reads_the_bookkeeping(tmp_
 def test_rollback_task_refusal_is_one_line_with_exit_code_2(tmp_path, pg_settings, pg_url, query, execute):
     filled(tmp_path, pg_settings, execute)
     execute("create table public.user_notes (user_id uuid references public.users (id))")
+    execute("insert into public.user_notes select id from public.users limit 1")
     env = {**os.environ, "DATABASE_URL": pg_url}
     dry = subprocess.run([sys.executable, "-m", "invoke", "rollback"], cwd=ROOT, env=env, capture_output=True,
                          text=True)

@@ -386,19 +386,6 @@ def test_sample_backup_end_to_end_accounting_and_values(tmp_path, pg_settings, q
         == [(0,)]
 
 
-def test_results_do_not_depend_on_the_session_timezone(tmp_path, pg_url, pg_settings, query, monkeypatch):
-    copy = tmp_path / "sample.json"
-    shutil.copy(SAMPLE, copy)
-    create_schema(pg_settings, quiet=True)
-    stage(pg_settings, copy, quiet=True)
-    transform(pg_settings, quiet=True)
-    utc = query("select id, extract(epoch from created_at), extract(epoch from updated_at) from habits order by id")
-    monkeypatch.setenv("PGTZ", "Pacific/Kiritimati")
-    transform(pg_settings, Options(replace=True), quiet=True)
-    assert query("select id, extract(epoch from created_at), extract(epoch from updated_at) from habits"
-                 " order by id") == utc
-
-
 def test_transform_runs_under_parallel_plans(tmp_path, pg_settings, query, monkeypatch):
     """Large tables get parallel plans; every function the transform calls must allow them
     (PostgreSQL 15's JSON check, which needs an exception handler, is parallel unsafe)."""
@@ -421,7 +408,8 @@ def _psql() -> str | None:
     return None
 
 
-def test_rendered_bundle_run_by_psql_gives_the_same_rows(tmp_path, pg_url, pg_settings, query):
+@pytest.mark.parametrize("flags", [[], ["--single-transaction"]], ids=["alone", "single-transaction"])
+def test_rendered_bundle_run_by_psql_gives_the_same_rows(tmp_path, pg_url, pg_settings, query, flags):
     psql = _psql()
     assert psql, "no psql binary found"
     copy = tmp_path / "sample.json"
@@ -435,7 +423,9 @@ def test_rendered_bundle_run_by_psql_gives_the_same_rows(tmp_path, pg_url, pg_se
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("truncate " + ", ".join(tables[::-1]) + ", user_skills, user_achievements, user_streaks,"
                      " activity_events, habits, goal_milestones, skill_definitions, achievement_definitions")
-    proc = subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f",
+    script = (tmp_path / "bundle" / "transform.sql").read_text()
+    assert "\n\nbegin;\n" in script and script.endswith("\ncommit;\n")  # one transaction, with or without the flag
+    proc = subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", *flags, "-f",
                            str(tmp_path / "bundle" / "transform.sql"), pg_url], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     for t in tables:

@@ -1,12 +1,16 @@
 -- Refuse to write into non-empty target tables, unless told to replace them: then empty all
 -- mapped tables together, in this transaction, without CASCADE.
--- Contract: migration-contract.md §7 (replacing stops and names any table outside the mapping
--- that references a mapped table).
+-- Contract: migration-contract.md §7 with contract-additions §7 (replacing stops and names each
+-- table outside the mapping that holds rows referencing a mapped table, with its row count;
+-- tables outside the mapping are never emptied).
 -- Requires: 12_check_target; macro outside_references (templates/catalog.sql).
 do $$
 declare
     filled text;
     blockers text;
+    referenced boolean := false;
+    outside record;
+    holding bigint;
 begin
     select string_agg(t.name, ', ')
     into filled
@@ -26,20 +30,40 @@ begin
         filled;
     end if;
 
-    select string_agg(distinct format('%I.%I', r.referencing_schema, r.referencing_table), ', ')
-    into blockers
-    from (
+    -- contract-additions §7: a table outside the mapping blocks only while a row of it holds a key
+    -- that references a mapped table; otherwise the mapped tables are emptied without touching it.
+    for outside in
         {{ outside_references(target_schema, target_tables) | indent(8) }}
-    ) as r;
+    loop
+        referenced := true;
+        execute format(
+            'select count(*) from %I.%I where (%s) is not null',
+            outside.referencing_schema,
+            outside.referencing_table,
+            (select string_agg(quote_ident(c), ', ') from unnest(outside.referencing_columns) as c)
+        ) into holding;
+        if holding > 0 then
+            blockers := concat_ws(
+                ', ', blockers, format('%I.%I (%s rows)', outside.referencing_schema, outside.referencing_table, holding)
+            );
+        end if;
+    end loop;
 
     if blockers is not null then
-        raise exception 'cannot replace the target: tables outside the mapping reference it: %; nothing was written',
-        blockers;
+        raise exception 'cannot replace the target: rows of tables outside the mapping reference it: %; '
+        'nothing was written (d1pg empties no table outside the mapping)', blockers;
     end if;
 
-    truncate table
-    {% for t in target_tables %}
-    {{ target_schema | ident }}.{{ t | ident }}{{ "," if not loop.last }}
-    {% endfor %};
+    if referenced then
+        -- TRUNCATE refuses tables an outside table references, even an empty one: DELETE, children first.
+        {% for t in target_tables | reverse %}
+        delete from {{ target_schema | ident }}.{{ t | ident }};
+        {% endfor %}
+    else
+        truncate table
+        {% for t in target_tables %}
+        {{ target_schema | ident }}.{{ t | ident }}{{ "," if not loop.last }}
+        {% endfor %};
+    end if;
 end
 $$;

@@ -15,11 +15,11 @@ create temporary table {{ conv | ident }} on commit drop as
 select
     s.ord,
     {% for c in source.columns if c.source %}
-    s.doc -> {{ c.source | literal }} as {{ raw_of(c) }},
+    {{ source_value(c, 's.doc') }} as {{ raw_of(c) }},
     {% endfor %}
     migration.scalar_text(s.doc -> {{ source.id_column.source | literal }}) as source_id,
     {% for c in source.columns if c.source %}
-    {{ convert_base(c, 's.doc -> ' ~ (c.source | literal), source.name, ref_sources) | indent(4) }} as {{ c.target | ident }}
+    {{ convert_base(c, source_value(c, 's.doc'), source.name, ref_sources) | indent(4) }} as {{ c.target | ident }}
     {{- "," if not loop.last }}
     {% endfor %}
 {% if source.name in staged %}
@@ -40,29 +40,7 @@ with completed as (
     select
         c.*,
         {% for col in source.columns %}
-        {% set name = col.target | ident %}
-        {% if col.derive == 'now_default' and col.target == 'created_at' and source.columns | selectattr('target', 'equalto', 'updated_at') | selectattr('source') | list %}
-        coalesce(c.{{ name }}, c.updated_at, ctx.backup_created_at) as {{ ('final_' ~ col.target) | ident }},
-        {% elif col.derive == 'now_default' %}
-        {% if col.source %}
-        coalesce(c.{{ name }}, ctx.backup_created_at) as {{ ('final_' ~ col.target) | ident }},
-        {% else %}
-        ctx.backup_created_at as {{ ('final_' ~ col.target) | ident }},
-        {% endif %}
-        {% elif col.derive and col.derive.startswith('copy:') %}
-        c.{{ col.derive[5:] | ident }} as {{ ('final_' ~ col.target) | ident }},
-        {% elif col.derive and col.derive.startswith('utc_date:') %}
-        (c.{{ col.derive[9:] | ident }} at time zone 'UTC')::date as {{ ('final_' ~ col.target) | ident }},
-        {% elif col.kind == 'verified' %}
-        case
-            when migration.to_boolean(c.{{ raw_of(col) }}) then c.created_at
-            else c.{{ name }}
-        end as {{ ('final_' ~ col.target) | ident }},
-        {% elif col.default is not none %}
-        coalesce(c.{{ name }}, {{ col.default | literal }}) as {{ ('final_' ~ col.target) | ident }},
-        {% else %}
-        c.{{ name }} as {{ ('final_' ~ col.target) | ident }},
-        {% endif %}
+        {{ final_value(col, source) | indent(8) }} as {{ ('final_' ~ col.target) | ident }},
         {% endfor %}
         ctx.run_id
     from {{ conv | ident }} as c
@@ -119,8 +97,12 @@ deduplicated as (
         end as bucket_reason
     from first_failures as k
     left join first_of_id as i on k.id = i.id
-),
+){{ "," if source.refs or source.unique }}
+{% set last = namespace(cte='deduplicated') %}
+{% if source.refs %}
 
+-- Each reference whose parent is not migrated (parents are read from the target, which holds only
+-- migrated rows, so orphans cascade), and the first NOT NULL one, which makes the row an orphan.
 referenced as (
     select
         d.*,
@@ -130,9 +112,8 @@ referenced as (
             select 1
             from {{ target_schema | ident }}.{{ col.ref_table | ident }} as p
             where p.{{ col.ref_column | ident }} = {{ final }}
-        ) as {{ ('missing_' ~ col.target) | ident }},
+        ) as {{ ('missing_' ~ col.target) | ident }}{{ "," if not loop.last }}
         {% endfor %}
-        true as checked_references
     from deduplicated as d
 ),
 
@@ -146,7 +127,10 @@ judged as (
             {% endfor %}
         end as orphan_column
     from referenced as f
-),
+){{ "," if source.unique }}
+{% set last.cte = 'judged' %}
+{% endif %}
+{% if source.unique %}
 
 eligible as (
     select
@@ -154,14 +138,15 @@ eligible as (
         {% for key in source.unique %}
         (
             j.bucket_reason is null
+            {% if source.refs %}
             and j.orphan_column is null
+            {% endif %}
             {% for col in key.columns %}
             and j.{{ ('final_' ~ col) | ident }} is not null
             {% endfor %}
-        ) as {{ ('key_eligible_' ~ loop.index) | ident }},
+        ) as {{ ('key_eligible_' ~ loop.index) | ident }}{{ "," if not loop.last }}
         {% endfor %}
-        true as checked_eligibility
-    from judged as j
+    from {{ last.cte }} as j
 ),
 
 {% for key in source.unique %}
@@ -185,14 +170,16 @@ keyed as (
     select
         e.*,
         {% for key in source.unique %}
-        e.{{ ('key_eligible_' ~ loop.index) | ident }} and w{{ loop.index }}.ord is null as {{ ('duplicate_key_' ~ loop.index) | ident }},
+        e.{{ ('key_eligible_' ~ loop.index) | ident }} and w{{ loop.index }}.ord is null as {{ ('duplicate_key_' ~ loop.index) | ident }}{{ "," if not loop.last }}
         {% endfor %}
-        true as checked_keys
     from eligible as e
     {% for key in source.unique %}
     left join key_winners_{{ loop.index }} as w{{ loop.index }} on e.ord = w{{ loop.index }}.ord
     {% endfor %}
 )
+{% set last.cte = 'keyed' %}
+{% endif %}
+{% set orphan = 'g.orphan_column is null and ' if source.refs else '' %}
 
 select
     g.ord,
@@ -200,7 +187,9 @@ select
     g.run_id,
     case
         when g.bucket_reason is not null then 'rejected'
+        {% if source.refs %}
         when g.orphan_column is not null then 'orphaned'
+        {% endif %}
         {% for key in source.unique %}
         when g.{{ ('duplicate_key_' ~ loop.index) | ident }} then 'rejected'
         {% endfor %}
@@ -210,7 +199,7 @@ select
     case
         when g.bucket_reason is not null then g.bucket_reason
         {% for key in source.unique %}
-        when g.orphan_column is null and g.{{ ('duplicate_key_' ~ loop.index) | ident }} then 'duplicate_key'
+        when {{ orphan }}g.{{ ('duplicate_key_' ~ loop.index) | ident }} then 'duplicate_key'
         {% endfor %}
     end as bucket_reason,
     {% else %}
@@ -220,7 +209,7 @@ select
         when g.first_failure is not null then g.first_failure[1]
         when g.bucket_reason = 'duplicate_id' then {{ source.id_column.target | literal }}
         {% for key in source.unique %}
-        when g.orphan_column is null and g.{{ ('duplicate_key_' ~ loop.index) | ident }}
+        when {{ orphan }}g.{{ ('duplicate_key_' ~ loop.index) | ident }}
             then {{ key.columns | join(', ') | literal }}
         {% endfor %}
     end as reject_column,
@@ -228,7 +217,11 @@ select
         when g.first_failure is not null then g.first_failure[3]
         when g.bucket_reason = 'duplicate_id' then g.source_id
     end as raw_value,
+    {% if source.refs %}
     g.orphan_column,
+    {% else %}
+    null::text as orphan_column,
+    {% endif %}
     {% for col in source.refs %}
     {% if col.on_missing == 'skip' %}
     case when g.orphan_column = {{ col.target | literal }} then g.{{ raw_of(col) }} #>> '{}' end
@@ -247,4 +240,4 @@ select
     g.{{ ('final_' ~ col.target) | ident }} as {{ col.target | ident }}{{ "," if not loop.last }}
     {% endif %}
     {% endfor %}
-from keyed as g;
+from {{ last.cte }} as g;

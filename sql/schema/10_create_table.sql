@@ -1,0 +1,17 @@
+-- Create the target table {{ table.name }} where it is missing, as the app's own migration files
+-- define it: columns in their order, types, NOT NULL, defaults, primary key, CHECK, UNIQUE,
+-- foreign keys with their ON DELETE, and indexes (contract-additions §0). No extension is needed.
+-- Declared in d1pg/tables/{{ declaration }}; rendered per table by `invoke schema`, parents first.
+-- Requires: the target schema {{ target_schema }} and the parent tables of its references.
+create table if not exists {{ target_schema | ident }}.{{ table.name | ident }} (
+    {{ table_body(table, target_schema) | indent(4) }}
+);
+{% for index in table.indexes %}
+
+create index if not exists {{ index_name(table, index) }}
+on {{ target_schema | ident }}.{{ table.name | ident }} ({{ index_columns(index) }})
+{%- if index.where %}
+
+where {{ index.where[0] | ident }} {{ index.where[1] }}
+{%- endif %};
+{% endfor %}

@@ -1,0 +1,114 @@
+"""The target is the app's own schema (contract-additions §0): `invoke schema` builds exactly what
+the app's migration files build for every declared table, a database built only from those files
+takes a migration, and the check before writing names every difference."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import psycopg
+import pytest
+from conftest import SAMPLE, apply_app_schema
+
+from d1pg import mapping
+from d1pg.errors import InputError
+from d1pg.migrate import migrate
+from d1pg.schema import create_schema
+from d1pg.stage import stage
+from d1pg.transform import Options, transform
+
+CATALOG = {
+    "columns": """
+        select a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
+        from pg_attribute as a left join pg_attrdef as d on d.adrelid = a.attrelid and d.adnum = a.attnum
+        where a.attrelid = %(t)s::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum""",
+    "constraints": """
+        select c.contype::text,
+               array(select a.attname::text from unnest(c.conkey) with ordinality as k (n, i)
+                     join pg_attribute as a on a.attrelid = c.conrelid and a.attnum = k.n order by k.i),
+               c.confrelid::regclass::text, c.confdeltype::text, c.confupdtype::text, c.confmatchtype::text,
+               array(select a.attname::text from unnest(c.confkey) with ordinality as k (n, i)
+                     join pg_attribute as a on a.attrelid = c.confrelid and a.attnum = k.n order by k.i),
+               case when c.contype = 'c' then pg_get_constraintdef(c.oid) end
+        from pg_constraint as c where c.conrelid = %(t)s::regclass order by 1, 2, 8""",
+    "indexes": """
+        select array(select a.attname::text from unnest(i.indkey) with ordinality as k (n, o)
+                     join pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.n order by k.o),
+               i.indoption::text, i.indisunique, i.indisprimary, pg_get_expr(i.indpred, i.indrelid), am.amname
+        from pg_index as i join pg_class as x on x.oid = i.indexrelid join pg_am as am on am.oid = x.relam
+        where i.indrelid = %(t)s::regclass order by 1, 2, 3, 4, 5""",
+}
+
+
+def catalog(conn: psycopg.Connection, schema: str) -> dict:
+    """Every fact PostgreSQL holds about each declared table, names of constraints and indexes aside.
+    A parent table's name is given without its schema."""
+    conn.execute("select set_config('search_path', %s, false)", [schema])
+    out = {}
+    for table in mapping.target_tables():
+        for fact, query in CATALOG.items():
+            out[(table, fact)] = conn.execute(query, {"t": f"{schema}.{table}"}).fetchall()
+    return out
+
+
+def test_invoke_schema_builds_what_the_apps_files_build(pg_url, pg_settings):
+    apply_app_schema(pg_url)
+    created = create_schema(dataclasses.replace(pg_settings, target_schema="built"), quiet=True)
+    assert sorted(created) == sorted(mapping.target_tables())
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        app, built = catalog(conn, "public"), catalog(conn, "built")
+    differences = [f"{table} {fact}: app {app[(table, fact)]} != schema {built[(table, fact)]}"
+                   for table, fact in app if app[(table, fact)] != built[(table, fact)]]
+    assert differences == []
+    assert all(app[(t, "columns")] for t in mapping.target_tables())
+
+
+def test_migrate_replace_into_a_database_built_only_from_the_apps_files(pg_url, pg_settings, query):
+    apply_app_schema(pg_url)
+    seeded = query("select (select count(*) from roles), (select count(*) from entitlements),"
+                   " (select count(*) from onboarding_flows), (select count(*) from onboarding_steps)")[0]
+    assert all(seeded)
+    migrate(pg_settings, SAMPLE, Options(replace=True))
+    assert query("select check_name from migration.checks where offending_rows > 0") == []
+    assert query("select count(*) from migration.checks")[0][0] > 0
+    assert query("select count(*) from users")[0][0] > 0
+    again = query("select (select count(*) from roles), (select count(*) from entitlements),"
+                  " (select count(*) from onboarding_flows), (select count(*) from onboarding_steps)")[0]
+    assert again == seeded  # tables no declaration fills are never touched
+
+    # A row of a table outside the mapping that references a migrated row blocks --replace.
+    query("insert into sessions (user_id, token, expires_at) select id, 'tok', now() from users limit 1 returning id")
+    before = query("select count(*) from users")[0][0]
+    stage(pg_settings, SAMPLE, progress=False)
+    with pytest.raises(InputError, match=r"sessions \(1 rows\)"):
+        transform(pg_settings, Options(replace=True), progress=False, quiet=True)
+    assert query("select count(*) from users")[0][0] == before
+    assert query("select count(*) from sessions")[0][0] == 1
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    ("alter table habits alter column frequency set default 'weekly'", "habits.frequency has default 'weekly'"),
+    ("alter table users alter column image set not null", "users.image is not null, expected nullable"),
+    ("alter table goals drop constraint goals_progress_check", "goals has no check CHECK"),
+    ("alter table accounts drop constraint accounts_provider_check;"
+     " alter table accounts add check (provider in ('google'))", "accounts has a check the declarations do not"),
+    ("alter table points_ledger drop constraint points_ledger_skill_key_fkey;"
+     " alter table points_ledger add foreign key (skill_key) references skill_definitions (key) on delete cascade",
+     "points_ledger.skill_key has no foreign key to skill_definitions (key) on delete set null"),
+    ("alter table user_streaks drop constraint user_streaks_user_id_streak_type_key",
+     "user_streaks has no unique key on (user_id, streak_type)"),
+    ("create unique index on habits (user_id, name)", "habits has a unique key on (user_id, name)"),
+    ("alter table goals add column owner_note text not null", "goals.owner_note is not null without a default"),
+    ("alter table user_wallet alter column total_spent type integer",
+     "user_wallet.total_spent is integer, expected bigint"),
+    ("drop table goal_milestones cascade", "goal_milestones is missing"),
+])
+def test_the_check_before_writing_names_each_difference(change, named, pg_url, pg_settings, query):
+    apply_app_schema(pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(change)
+    stage(pg_settings, SAMPLE, progress=False)
+    with pytest.raises(InputError, match="does not match the declarations") as err:
+        transform(pg_settings, Options(replace=True), progress=False, quiet=True)
+    assert named in str(err.value)
+    assert query("select count(*) from users")[0][0] == 0
