@@ -45,7 +45,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from d1pg import mapping, report
+from d1pg import console, mapping
 from d1pg.backup import BackupReader, Unstorable
 from d1pg.config import Settings
 from d1pg.db import embedded_url, external_database_url, mask
@@ -138,7 +138,7 @@ def bench(settings: Settings, rows: tuple[int, ...] = DEFAULT_ROWS, *, server: s
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(markdown(results, machine, rows, server, pgloader))
         if not quiet:
-            report.say(f"wrote {out}")
+            console.say(f"wrote {out}")
     return results
 
 
@@ -249,7 +249,7 @@ def _stage_forms(result: SizeResult, base: str, dbname: str, d1pg_url: str, back
 
 def _say(quiet: bool, message: str) -> None:
     if not quiet:
-        report.say(message)
+        console.say(message)
 
 
 def _check_accounting(url: str, run_id: str) -> None:
@@ -626,9 +626,9 @@ COLUMNS = ["phase", "wall s", "rows/s", "MB/s", "peak RSS MB", "client CPU s", "
 def _show(result: SizeResult) -> None:
     title = (f"{result.rows:,} rows ({result.backup_mb:,.1f} MB backup, {result.users:,} users);"
              f" load average {result.load[0]:.1f} -> {result.load[1]:.1f}")
-    report.show(report.table(title, COLUMNS, _rows(result), right=set(range(1, 7))))
+    console.show(console.table(title, COLUMNS, _rows(result), right=set(range(1, 7))))
     for notice in result.notices:
-        report.say(f"notice: {notice}")
+        console.say(f"notice: {notice}")
 
 
 def goals(results: list[SizeResult]) -> list[list[str]]:
@@ -671,7 +671,7 @@ def _met(ok: bool) -> str:
 
 
 def _show_goals(results: list[SizeResult]) -> None:
-    report.show(report.table("Goals (same run, same server)", ["size", "goal", "measured", ""], goals(results),
+    console.show(console.table("Goals (same run, same server)", ["size", "goal", "measured", ""], goals(results),
                              right={2}))
 
 

@@ -43,7 +43,7 @@ def _settings(database_url=None, target_schema=None):
 @task(help={"stop": "stop the embedded server instead", "database_url": DB_HELP})
 def db(c, stop=False, database_url=None):
     """Show which PostgreSQL d1pg uses and a ready psql command; --stop stops the embedded one."""
-    from d1pg.report import run_guarded
+    from d1pg.console import run_guarded
     from d1pg.server import show_database
 
     run_guarded(lambda: show_database(_settings(database_url), stop=stop))
@@ -64,7 +64,7 @@ def stage(c, backup, skip_table=None, database_url=None, progress=True, format=N
     """Stream a backup into staging.<table> (ord, doc jsonb), replacing the previous staging atomically."""
     if _help_asked(c, "stage", backup):
         return
-    from d1pg.report import run_guarded
+    from d1pg.console import run_guarded
     from d1pg.stage import stage as run_stage
 
     run_guarded(run_stage, _settings(database_url), Path(backup), skip_tables=tuple(skip_table or ()),
@@ -93,7 +93,7 @@ def _options(replace, accept_unmapped, accept_missing, merge_winner):
 @task(help={"database_url": DB_HELP, "target_schema": SCHEMA_HELP})
 def schema(c, database_url=None, target_schema=None):
     """Create the declared target tables where missing, as the app's files define them; records which d1pg created."""
-    from d1pg.report import run_guarded
+    from d1pg.console import run_guarded
     from d1pg.schema import create_schema
 
     run_guarded(lambda: create_schema(_settings(database_url, target_schema)))
@@ -103,8 +103,8 @@ def schema(c, database_url=None, target_schema=None):
 def transform(c, database_url=None, target_schema=None, replace=False, accept_unmapped=False,
               accept_missing=False, merge_winner="wallet", progress=True):
     """Convert staging into the target tables in ONE transaction: casts, id map, orphans, rejects, merge."""
-    from d1pg.report import run_guarded
-    from d1pg.transform import transform as run_transform
+    from d1pg.console import run_guarded
+    from d1pg.migrate import run_transform
 
     run_guarded(lambda: run_transform(_settings(database_url, target_schema),
                                       _options(replace, accept_unmapped, accept_missing, merge_winner),
@@ -115,8 +115,8 @@ def transform(c, database_url=None, target_schema=None, replace=False, accept_un
             "target_schema": SCHEMA_HELP})
 def render(c, out="rendered", database_url=None, target_schema=None):
     """Write the exact SQL transform and validate run, one file per step, for review or psql."""
-    from d1pg.render import write_review_bundle
-    from d1pg.report import run_guarded
+    from d1pg.bundle import write_review_bundle
+    from d1pg.console import run_guarded
 
     run_guarded(write_review_bundle, _settings(database_url, target_schema), Path(out))
 
@@ -138,8 +138,8 @@ def migrate(c, backup, skip_table=None, database_url=None, target_schema=None, r
     3: the database failed."""
     if _help_asked(c, "migrate", backup):
         return
+    from d1pg.console import run_guarded
     from d1pg.migrate import migrate as run_migrate
-    from d1pg.report import run_guarded
 
     run_guarded(lambda: run_migrate(_settings(database_url, target_schema), Path(backup),
                                     _options(replace, accept_unmapped, accept_missing, merge_winner),
@@ -165,8 +165,8 @@ def validate(c, full=False, sample=1000, run=None, database_url=None, target_sch
     Exit code 0: every check passed; 1: a check found offending rows; 2: bad usage or input
     (e.g. nothing transformed yet); 3: the database failed. Results are in migration.checks and
     in the run's report (reports/<transform run id>/)."""
-    from d1pg.report import run_guarded
-    from d1pg.validate import validate as run_validate
+    from d1pg.console import run_guarded
+    from d1pg.migrate import run_validate
 
     run_guarded(run_validate, _settings(database_url, target_schema), full=full, sample=int(sample), run_id=run,
                 progress=None if progress else False)
@@ -188,8 +188,8 @@ def fetch(c, url, out=None, cookie_file=None, progress=True):
     """Download the app's admin backup (POST with an admin session cookie, never given on the command line)."""
     if _help_asked(c, "fetch", url):
         return
+    from d1pg.console import run_guarded
     from d1pg.fetch import run_fetch
-    from d1pg.report import run_guarded
 
     run_guarded(run_fetch, url, out, cookie_file, None if progress else False)
 
@@ -205,8 +205,8 @@ def fetch(c, url, out=None, cookie_file=None, progress=True):
 )
 def gen_backup(c, users=100, seed=0, out="backup.json", dirty=0.02):
     """Write a realistic synthetic D1 backup of any size, streaming, deterministic for a seed."""
+    from d1pg.console import run_guarded
     from d1pg.generate import write_backup
-    from d1pg.report import run_guarded
 
     run_guarded(write_backup, Path(out), users=int(users), seed=int(seed), dirty=float(dirty))
 
@@ -214,8 +214,8 @@ def gen_backup(c, users=100, seed=0, out="backup.json", dirty=0.02):
 def _checkout_only(name):
     """lint and test read the repository (tests/, the linters' settings beside sql/ and templates/):
     they run from the top folder of the checkout whose d1pg is running, else one line and exit 2."""
+    from d1pg.console import fail
     from d1pg.render import SQL_DIR
-    from d1pg.report import fail
 
     here = Path.cwd()
     if not (here / "tests").is_dir() or (here / "sql").resolve() != SQL_DIR:
@@ -231,12 +231,13 @@ def lint(c, fix=False):
     as it runs: rendered offline (every mapped table, PostgreSQL 18 and 15) into build/lint.
     Runs from the top folder of a checkout, not from an installed d1pg."""
     _checkout_only("lint")
-    from d1pg.render import render_for_lint
+    from d1pg.bundle import render_for_lint
 
     verb = "fix" if fix else "lint"
     c.run(f"sqlfluff {verb} sql/staging sql/rollback", pty=False)
     rendered = " ".join(str(p) for p in render_for_lint(Path("build/lint")))
     c.run(f"sqlfluff lint --templater raw --processes 2 {rendered}", pty=False)
+    c.run("python -m pytest -q -p no:cacheprovider tests/test_layers.py", pty=False)  # layers, no import cycle
     c.run(f"ruff check {'--fix ' if fix else ''}.", pty=False)
 
 
@@ -255,8 +256,8 @@ def test(c, k=None, lint_first=True):
                                 "database_url": DB_HELP})
 def profile(c, table=None, database_url=None):
     """Show the shapes of the staged values per table and column (timestamps, ids, 0/1, JSON text, nulls)."""
+    from d1pg.console import run_guarded
     from d1pg.profile import profile as run_profile
-    from d1pg.report import run_guarded
 
     run_guarded(lambda: run_profile(_settings(database_url), tables=tuple(table or ())))
 
@@ -266,7 +267,7 @@ def profile(c, table=None, database_url=None):
             "database_url": DB_HELP, "target_schema": SCHEMA_HELP})
 def rollback(c, yes=False, drop=False, database_url=None, target_schema=None):
     """Empty the mapped target tables in reverse dependency order, no CASCADE (--drop: drop those d1pg created)."""
-    from d1pg.report import run_guarded
+    from d1pg.console import run_guarded
     from d1pg.rollback import rollback as run_rollback
 
     run_guarded(lambda: run_rollback(_settings(database_url, target_schema), yes=yes, drop=drop))
@@ -275,7 +276,7 @@ def rollback(c, yes=False, drop=False, database_url=None, target_schema=None):
 @task(help={"yes": "really drop them; without --yes only show what would be dropped", "database_url": DB_HELP})
 def clean(c, yes=False, database_url=None):
     """Drop d1pg's own schemas: staging, staging_view and migration (bookkeeping and audit trail)."""
-    from d1pg.report import run_guarded
+    from d1pg.console import run_guarded
     from d1pg.rollback import clean as run_clean
 
     run_guarded(lambda: run_clean(_settings(database_url), yes=yes))
@@ -284,7 +285,7 @@ def clean(c, yes=False, database_url=None):
 @task(help={"runs": "how many of the last runs to list (default 10)", "database_url": DB_HELP})
 def status(c, runs=10, database_url=None):
     """Show what is staged (tables, rows, unstorable, skipped, the stage run) and the last runs with their outcome."""
-    from d1pg.report import run_guarded
+    from d1pg.console import run_guarded
     from d1pg.review import status as run_status
 
     run_guarded(lambda: run_status(_settings(database_url), runs=int(runs)))
@@ -299,7 +300,7 @@ def status(c, runs=10, database_url=None):
 })
 def review(c, run=None, table=None, limit=10, csv=None, database_url=None):
     """List rejects, orphans and conflicts by table and reason with raw values (secrets masked); --csv exports them."""
-    from d1pg.report import run_guarded
+    from d1pg.console import run_guarded
     from d1pg.review import review as run_review
 
     run_guarded(lambda: run_review(_settings(database_url), run_id=run, tables=tuple(table or ()), limit=int(limit),
@@ -321,7 +322,7 @@ def bench(c, rows=None, server="embedded", pgloader=True, out="docs/benchmarks.m
     """Time stage, transform and validate against the staging and typed floors and pgloader; write the figures."""
     from d1pg.bench import DEFAULT_ROWS
     from d1pg.bench import bench as run_bench
-    from d1pg.report import run_guarded
+    from d1pg.console import run_guarded
 
     sizes = tuple(int(n) for n in rows) if rows else DEFAULT_ROWS
     run_guarded(lambda: run_bench(_settings(), sizes, server=server, pgloader=pgloader, out=Path(out),

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from d1pg import report
+from d1pg import console
 from d1pg.errors import InputError
 
 COOKIE_VARIABLE = "D1PG_ADMIN_COOKIE"
@@ -132,7 +132,7 @@ def fetch(url: str, out: Path, *, cookie: str, progress: bool | None = None, qui
               "fetched_at": datetime.now(UTC).isoformat(timespec="seconds")}
     out.with_name(out.name + ".fetch.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     if not quiet:
-        report.say(f"fetched {shown(url)} into {out}: {size:,} bytes, sha256 {digest}")
+        console.say(f"fetched {shown(url)} into {out}: {size:,} bytes, sha256 {digest}")
     return Fetched(out, size, digest)
 
 
@@ -187,7 +187,7 @@ def _body(response, url: str, part: Path, progress: bool | None) -> tuple[int, s
     import urllib3
 
     total = int(expected) if expected and expected.isdigit() else None
-    with open(part, "wb") as f, report.byte_progress(f"fetching {shown(url)}", total, progress) as update:
+    with open(part, "wb") as f, console.byte_progress(f"fetching {shown(url)}", total, progress) as update:
         blocks = response.raw.stream(CHUNK, decode_content=True)
         while True:
             try:

@@ -72,7 +72,7 @@ from json.encoder import c_encode_basestring as _c_encode_basestring
 from json.encoder import c_make_encoder as _c_make_encoder
 from pathlib import Path
 
-from d1pg import mapping
+from d1pg import console, mapping
 
 __all__ = ["SAMPLE_PARAMS", "TABLES", "generate_backup", "sample_backup"]
 
@@ -1118,16 +1118,15 @@ def write_backup(out: Path, *, users: int, seed: int = 0, dirty: float = 0.02) -
     """``invoke gen-backup``: write a backup with a progress bar on a terminal and a closing summary."""
     import time
 
-    from d1pg import report
     from d1pg.errors import InputError
 
     if users < 0 or not 0 <= dirty <= 1:
         raise InputError("--users must be >= 0 and --dirty between 0 and 1")
     started = time.perf_counter()
-    with report.byte_progress(f"writing {out.name}", None) as update:
+    with console.byte_progress(f"writing {out.name}", None) as update:
         counts = generate_backup(out, users=users, seed=seed, dirty=dirty, progress=update)
     seconds = time.perf_counter() - started
     total = sum(counts.values())
-    report.say(f"wrote {out}: {total:,} rows in {len(counts)} tables, {out.stat().st_size / 1e6:,.1f} MB, "
+    console.say(f"wrote {out}: {total:,} rows in {len(counts)} tables, {out.stat().st_size / 1e6:,.1f} MB, "
                f"{seconds:.1f} s")
     return counts

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from d1pg import mapping, report
+from d1pg import console, mapping
 from d1pg.config import Settings
 from d1pg.db import database_url, describe_error, locked_connection, run_script, server_version
 from d1pg.errors import DatabaseError, InputError
@@ -146,8 +146,8 @@ def _show(profiles: list[TableProfile]) -> None:
                                                        if t.unstorable_rows else "")
         if not rows:
             title += ", no keys"
-        report.show(report.table(title, ["column", "mapped as", "shape", "values", "first ord", "example"], rows,
+        console.show(console.table(title, ["column", "mapped as", "shape", "values", "first ord", "example"], rows,
                                  right={3, 4}))
     if seen:
-        report.show(report.table("Shapes", ["shape", "meaning"],
+        console.show(console.table("Shapes", ["shape", "meaning"],
                                  [[s, SHAPES[s]] for s in SHAPES if s in seen], right=set()))

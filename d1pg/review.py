@@ -2,7 +2,7 @@
 move as it was (rejects, orphans, merge conflicts) with its raw values, secrets masked.
 
 Read-only: both only query ``migration.*`` (and, for the CSV's source rows, ``staging.*``).
-Everything shown or written passes :func:`d1pg.report.mask_value` (contract §9).
+Everything shown or written passes :func:`d1pg.console.mask_value` (contract §9).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from d1pg import report
+from d1pg import console
 from d1pg.config import ADVISORY_LOCK_NAME, Settings
+from d1pg.console import mask_value
 from d1pg.db import connect, database_url, qualified
 from d1pg.errors import InputError
 from d1pg.identifiers import is_plain_identifier
-from d1pg.report import mask_value
 
 
 def shown(column: str | None, value: str | None, width: int) -> str | None:
@@ -108,7 +108,7 @@ def _when(ts) -> str:
 
 def _show_status(s: Status) -> None:
     if not s.staged and not s.runs:
-        report.say("nothing is staged and no run is recorded in this database (`invoke stage BACKUP` starts)")
+        console.say("nothing is staged and no run is recorded in this database (`invoke stage BACKUP` starts)")
         return
     if s.staged:
         rows = [[name, staged, loaded, unstorable, skipped or "",
@@ -116,15 +116,15 @@ def _show_status(s: Status) -> None:
                 for name, staged, loaded, unstorable, skipped, long_ints in s.staged]
         rows.append(["total", sum(r[1] for r in s.staged), sum(r[2] for r in s.staged),
                      sum(r[3] for r in s.staged), "", ""])
-        report.show(report.table("Staged", ["table", "rows", "stored", "unstorable", "skipped",
+        console.show(console.table("Staged", ["table", "rows", "stored", "unstorable", "skipped",
                                             "integers beyond 2^53"], rows,
                                  right={1, 2, 3}))
     else:
-        report.say("nothing is staged")
+        console.say("nothing is staged")
     if s.stage_run:
         r = s.stage_run
         size = f"{r['backup_size_bytes'] / 1e6:,.1f} MB" if r["backup_size_bytes"] is not None else "?"
-        report.say(f"stage run {r['run_id']} finished {_when(r['finished_at']) or '(not finished)'}: "
+        console.say(f"stage run {r['run_id']} finished {_when(r['finished_at']) or '(not finished)'}: "
                    f"{r['backup_path']} ({size}, sha256 {(r['backup_sha256'] or '?')[:16]}…); backup createdAt "
                    f"{r['backup_created_at']}"
                    + (f", version {r['backup_version']} {r['backup_version_name'] or ''}".rstrip()
@@ -140,12 +140,12 @@ def _show_status(s: Status) -> None:
                     if r["finished_at"] else None)
             rows.append([r["step"], _when(r["started_at"]), _when(r["finished_at"]), took, state,
                          shown("failure", r["failure"], 100) or "", str(r["run_id"])])
-        report.show(report.table(f"Last {len(rows)} run(s), newest first",
+        console.show(console.table(f"Last {len(rows)} run(s), newest first",
                                  ["step", "started", "finished", "seconds", "status", "cause", "run"],
                                  rows, right={3}))
     t = s.last_transform
     if t:
-        report.say(f"last successful transform {t['run_id']} ({_when(t['finished_at'])}): {t['staged']:,} staged ="
+        console.say(f"last successful transform {t['run_id']} ({_when(t['finished_at'])}): {t['staged']:,} staged ="
                    f" {t['migrated']:,} migrated + {t['merged']:,} merged + {t['skipped']:,} skipped +"
                    f" {t['orphaned']:,} orphaned + {t['rejected']:,} rejected; {t['conflicts']:,} merge conflicts."
                    " `invoke review` lists them.")
@@ -310,37 +310,37 @@ def _text(value) -> str | None:
 
 
 def _show_review(r: Review, limit: int) -> None:
-    report.say(f"review of {r.step} run {r.run_id}")
+    console.say(f"review of {r.step} run {r.run_id}")
     if not (r.rejects or r.orphans or r.conflicts):
-        report.say("no rejects, orphans or conflicts: every staged row of this run moved as it was"
+        console.say("no rejects, orphans or conflicts: every staged row of this run moved as it was"
                    " (or was skipped on purpose)")
     if r.rejects:
         by = Counter((x["source_table"], x["reason"], x["column_name"] or "") for x in r.rejects)
-        report.show(report.table("Rejects by table and reason", ["table", "reason", "column", "rows"],
+        console.show(console.table("Rejects by table and reason", ["table", "reason", "column", "rows"],
                                  [[t, why, col, n] for (t, why, col), n in sorted(by.items())],
                                  right={3}))
         rows = [[x["source_table"], x["source_ord"], shown("source_id", x["source_id"], 40), x["column_name"],
                  x["reason"], shown(x["column_name"], x["raw_value"], 60)] for x in r.rejects[:limit]]
-        report.show(report.table(f"Rejects (first {len(rows)} of {len(r.rejects):,})",
+        console.show(console.table(f"Rejects (first {len(rows)} of {len(r.rejects):,})",
                                  ["table", "ord", "id", "column", "reason", "raw value"],
                                  rows, right={1}))
     if r.orphans:
         by = Counter((x["source_table"], x["fk_column"], x["parent_table"], x["action"]) for x in r.orphans)
-        report.show(report.table("Orphans by table and reference", ["table", "column", "parent", "action", "rows"],
+        console.show(console.table("Orphans by table and reference", ["table", "column", "parent", "action", "rows"],
                                  [[a, b, c, d, n] for (a, b, c, d), n in sorted(by.items())],
                                  right={4}))
         rows = [[x["source_table"], x["source_ord"], shown("source_id", x["source_id"], 40), x["fk_column"],
                  shown(x["fk_column"], x["missing_value"], 40), x["parent_table"], x["action"]]
                 for x in r.orphans[:limit]]
-        report.show(report.table(f"Orphans (first {len(rows)} of {len(r.orphans):,})",
+        console.show(console.table(f"Orphans (first {len(rows)} of {len(r.orphans):,})",
                                  ["table", "ord", "id", "column", "missing value", "parent", "action"],
                                  rows, right={1}))
     if r.conflicts:
         by = Counter((x["target_table"], key) for x in r.conflicts for key in json.loads(x["detail"]) if key != "kept")
-        report.show(report.table("Merge conflicts by table and value", ["table", "value", "rows"],
+        console.show(console.table("Merge conflicts by table and value", ["table", "value", "rows"],
                                  [[t, k, n] for (t, k), n in sorted(by.items())], right={2}))
         rows = [[x["target_table"], x["key"], shown("detail", x["detail"], 100)] for x in r.conflicts[:limit]]
-        report.show(report.table(f"Merge conflicts (first {len(rows)} of {len(r.conflicts):,})",
+        console.show(console.table(f"Merge conflicts (first {len(rows)} of {len(r.conflicts):,})",
                                  ["table", "key", "detail"], rows, right=set()))
     for path in r.csv_files:
-        report.say(f"wrote {path}")
+        console.say(f"wrote {path}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from d1pg import mapping, report
+from d1pg import console, mapping
 from d1pg.audit import audited
 from d1pg.config import Settings
 from d1pg.db import connect, database_url, describe_error, locked_connection, qualified, run_script
@@ -140,22 +140,22 @@ def _show_rollback(plan: RollbackPlan, drop: bool, *, done: bool) -> None:
             for t, n in plan.rows.items()]
     rows += [[t, None, "absent"] for t in plan.absent]
     title = f"Rollback of {plan.schema}" + ("" if done else " (dry run)")
-    report.show(report.table(title, ["table", "rows", "action"], rows, right={1}))
+    console.show(console.table(title, ["table", "rows", "action"], rows, right={1}))
     if drop and not plan.drop and plan.rows:
-        report.say("--drop: no table of this schema is recorded in migration.created_tables as created by d1pg;"
+        console.say("--drop: no table of this schema is recorded in migration.created_tables as created by d1pg;"
                    " nothing is dropped")
     if done:
-        report.say(f"rollback committed: {len(plan.empty)} table(s) emptied, {len(plan.drop)} dropped,"
+        console.say(f"rollback committed: {len(plan.empty)} table(s) emptied, {len(plan.drop)} dropped,"
                    f" {sum(plan.rows.values()):,} rows removed")
         return
     if plan.blockers:
-        report.say("rollback would stop and change nothing: objects outside the mapping depend on the target tables: "
+        console.say("rollback would stop and change nothing: objects outside the mapping depend on the target tables: "
                    + "; ".join(plan.blockers))
     elif plan.rows:
-        report.say("It would run, in one transaction:")
+        console.say("It would run, in one transaction:")
         for statement in plan.statements():
-            report.say(statement.rstrip())
-    report.say("Nothing was changed; pass --yes to do it.")
+            console.say(statement.rstrip())
+    console.say("Nothing was changed; pass --yes to do it.")
 
 
 @dataclass
@@ -215,7 +215,7 @@ def clean(settings: Settings, *, yes: bool = False, quiet: bool = False) -> Clea
 
 def _show_clean(plan: CleanPlan, *, done: bool) -> None:
     if not plan.schemas:
-        report.say("clean: none of d1pg's schemas (staging, staging_view, migration) exists; nothing to drop")
+        console.say("clean: none of d1pg's schemas (staging, staging_view, migration) exists; nothing to drop")
         return
     rows = []
     for schema, tables in plan.schemas.items():
@@ -225,16 +225,16 @@ def _show_clean(plan: CleanPlan, *, done: bool) -> None:
         if not tables and not plan.views.get(schema):
             rows.append([f"{schema} (empty)", None])
     title = "Dropped" if done else "Clean would drop (dry run)"
-    report.show(report.table(title, ["relation", "rows"], rows, right={1}))
+    console.show(console.table(title, ["relation", "rows"], rows, right={1}))
     if done:
-        report.say(f"clean committed: dropped schema(s) {', '.join(plan.schemas)}; the target tables are untouched"
+        console.say(f"clean committed: dropped schema(s) {', '.join(plan.schemas)}; the target tables are untouched"
                    " (the audit trail went with schema migration)")
         return
     if plan.blockers:
-        report.say("clean would stop and drop nothing: objects outside d1pg's schemas depend on them: "
+        console.say("clean would stop and drop nothing: objects outside d1pg's schemas depend on them: "
                    + "; ".join(plan.blockers))
     if plan.created_tables:
-        report.say(f"note: migration.created_tables records {len(plan.created_tables)} table(s) d1pg created "
+        console.say(f"note: migration.created_tables records {len(plan.created_tables)} table(s) d1pg created "
                    f"({', '.join(plan.created_tables)}); after clean, `rollback --drop` cannot tell them apart."
                    " Run it first if you mean to drop them.")
-    report.say("Nothing was changed; pass --yes to do it.")
+    console.say("Nothing was changed; pass --yes to do it.")

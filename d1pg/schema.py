@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 
-from d1pg import report
+from d1pg import console
 from d1pg.config import Settings
 from d1pg.db import database_url, describe_error, locked_connection, run_script
 from d1pg.errors import DatabaseError
@@ -46,6 +46,6 @@ def create_schema(settings: Settings, *, quiet: bool = False) -> list[str]:
         except psycopg.Error as exc:
             raise DatabaseError(f"schema: {describe_error(exc)}") from None
     if not quiet:
-        report.say(f"schema {schema}: created {len(created)} table(s)" + (f": {', '.join(created)}" if created
+        console.say(f"schema {schema}: created {len(created)} table(s)" + (f": {', '.join(created)}" if created
                                                                           else "; all were there already"))
     return created

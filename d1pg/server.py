@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from d1pg import report
+from d1pg import console
 from d1pg.config import Settings, external_database_url
 from d1pg.db import connect, database_url, mask, server_version, stop_embedded
 
@@ -13,15 +13,15 @@ def show_database(settings: Settings, *, stop: bool = False) -> None:
     external = external_database_url(settings.database_url)
     if stop:
         if external is not None:
-            report.say("the database is an external server (DATABASE_URL / PG* / --database-url): nothing to stop")
+            console.say("the database is an external server (DATABASE_URL / PG* / --database-url): nothing to stop")
         elif stop_embedded(settings.pgdata):
-            report.say(f"stopped the embedded PostgreSQL under {settings.pgdata}")
+            console.say(f"stopped the embedded PostgreSQL under {settings.pgdata}")
         else:
-            report.say(f"the embedded PostgreSQL under {settings.pgdata} is not running")
+            console.say(f"the embedded PostgreSQL under {settings.pgdata} is not running")
         return
     url = database_url(settings)
     with connect(url) as conn:
         _, version = server_version(conn)
     where = "embedded server, data in " + str(settings.pgdata) if external is None else "external server"
-    report.say(f"PostgreSQL {version} ({where})")
-    report.say(f"psql {shlex.quote(mask(url))}" if url else "psql   # with your PG* variables")
+    console.say(f"PostgreSQL {version} ({where})")
+    console.say(f"psql {shlex.quote(mask(url))}" if url else "psql   # with your PG* variables")

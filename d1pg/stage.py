@@ -26,7 +26,7 @@ import psycopg
 from psycopg.copy import LibpqWriter
 from psycopg.types.json import Jsonb
 
-from d1pg import report
+from d1pg import console
 from d1pg.audit import audited
 from d1pg.backup import Unstorable
 from d1pg.config import Settings
@@ -155,7 +155,7 @@ def _load(conn: psycopg.Connection, reader, skip: set[str], progress: bool | Non
     run_script(conn, render("staging/10_replace_staging.sql"))
     tables: list[StagedTable] = []
     total = 0
-    with report.byte_progress(f"staging {reader.path.name}", reader.size, progress) as update:
+    with console.byte_progress(f"staging {reader.path.name}", reader.size, progress) as update:
         for name, rows in reader.tables():
             table = StagedTable(name)
             tables.append(table)
@@ -314,13 +314,13 @@ def _finish(conn: psycopg.Connection, tables: list[StagedTable]) -> None:
 
 def _summary(result: StageResult, skip: set[str]) -> None:
     rows = [[t.name, t.rows, t.unstorable, t.skipped_reason or ""] for t in result.tables]
-    report.show(report.table(f"Staged {result.path.name} ({result.size / 1e6:,.1f} MB)",
+    console.show(console.table(f"Staged {result.path.name} ({result.size / 1e6:,.1f} MB)",
                              ["table", "rows", "unstorable", "skipped"], rows, right={1, 2}))
     rate = result.rows / result.seconds if result.seconds else 0
-    report.say(f"{result.rows:,} rows in {len(result.tables)} tables in {result.seconds:.1f} s "
+    console.say(f"{result.rows:,} rows in {len(result.tables)} tables in {result.seconds:.1f} s "
                f"({rate:,.0f} rows/s, {result.size / 1e6 / max(result.seconds, 1e-9):,.1f} MB/s); "
                f"run {result.run_id}")
     for t in result.tables:
         if t.long_integers:
-            report.say(f"warning: {t.name}: integers beyond ±2^53 (JavaScript may have rounded them): "
+            console.say(f"warning: {t.name}: integers beyond ±2^53 (JavaScript may have rounded them): "
                        + ", ".join(f"{k} ({v})" for k, v in t.long_integers.items()))

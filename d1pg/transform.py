@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from d1pg import mapping, report
+from d1pg import console, mapping
 from d1pg.audit import audited
 from d1pg.config import Settings
 from d1pg.db import database_url, describe_error, locked_connection, run_script, server_version
@@ -150,7 +150,6 @@ def transform(settings: Settings, options: Options | None = None, *, progress: b
                 audit.log("warning", warning)
     if not quiet:
         _summary(outcomes, time.perf_counter() - started, run_id)
-    report.write_report(settings, run_id, quiet=quiet)
     return run_id
 
 
@@ -158,7 +157,7 @@ def _execute(conn, rendered: list[Step], run_id: str, options: Options, audit, p
     conn.execute("select set_config('d1pg.run_id', %s, true)", [run_id])
     for name, value in options.settings().items():
         conn.execute("select set_config(%s, %s, true)", [name, value])
-    with report.byte_progress("transform", len(rendered), progress) as update:
+    with console.byte_progress("transform", len(rendered), progress) as update:
         for i, step in enumerate(rendered):
             update(i, f"transform: {step.label}")
             audit.log("info", f"step {step.label} started", table=step.table)
@@ -190,8 +189,8 @@ def _summary(outcomes, seconds: float, run_id: str) -> None:
     rows = [[r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or ""] for r in outcomes]
     total = [sum(r[i] for r in rows) for i in range(1, 7)]
     rows.append(["total", *total, ""])
-    report.show(report.table("Transform outcome per source table",
+    console.show(console.table("Transform outcome per source table",
                              ["table", "staged", "migrated", "merged", "skipped", "orphaned", "rejected",
                               "skip reason"], rows, right={1, 2, 3, 4, 5, 6}))
-    report.say(f"transform committed in {seconds:.1f} s ({total[0] / max(seconds, 1e-9):,.0f} staged rows/s);"
+    console.say(f"transform committed in {seconds:.1f} s ({total[0] / max(seconds, 1e-9):,.0f} staged rows/s);"
                f" run {run_id}")

@@ -12,11 +12,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
 
-from d1pg import fidelity, mapping, report
+from d1pg import console, fidelity, mapping
 from d1pg.audit import audited
 from d1pg.config import Settings
 from d1pg.db import database_url, describe_error, locked_connection, qualified, run_script
@@ -103,7 +104,7 @@ def _wrapped(check_sql: str) -> bytes:
 
 
 def _example(names: list[str], row) -> dict:
-    return {name: report.mask_value(name, None if v is None else str(v)) for name, v in zip(names, row, strict=True)}
+    return {name: console.mask_value(name, None if v is None else str(v)) for name, v in zip(names, row, strict=True)}
 
 
 def _run_check(conn: psycopg.Connection, step: Step) -> Result:
@@ -125,9 +126,16 @@ def last_transform(conn: psycopg.Connection, run_id: str | None = None):
     return row
 
 
+class Validation(NamedTuple):
+    run_id: str
+    results: list[Result]
+    transform_run: str
+
+
 def validate(settings: Settings, *, full: bool = False, sample: int = DEFAULT_SAMPLE, run_id: str | None = None,
-             quiet: bool = False, progress: bool | None = None) -> tuple[str, list[Result]]:
-    """Run every check against the last transform; raise :class:`CheckFailed` when one finds rows."""
+             quiet: bool = False, progress: bool | None = None) -> Validation:
+    """Run every check against the last transform; raise :class:`CheckFailed` (with the
+    ``transform_run`` it validated) when one finds rows."""
     if sample < 1:
         raise InputError("--sample must be at least 1")
     url = database_url(settings)
@@ -154,12 +162,13 @@ def validate(settings: Settings, *, full: bool = False, sample: int = DEFAULT_SA
             failed = [r for r in results if not r.passed]
             if not quiet:
                 _summary(results, time.perf_counter() - started, str(audit.run_id))
-            _write_report(settings, url, str(transform_run), quiet)
             if failed:
-                raise CheckFailed(f"validation failed: {len(failed)} of {len(results)} checks found offending rows ("
-                                  + "; ".join(f"{r.name}: {r.offending}" for r in failed[:5])
-                                  + ("; ..." if len(failed) > 5 else "") + ")")
-    return str(audit.run_id), results
+                error = CheckFailed(f"validation failed: {len(failed)} of {len(results)} checks found offending rows ("
+                                    + "; ".join(f"{r.name}: {r.offending}" for r in failed[:5])
+                                    + ("; ..." if len(failed) > 5 else "") + ")")
+                error.transform_run = str(transform_run)
+                raise error
+    return Validation(str(audit.run_id), results, str(transform_run))
 
 
 def _check_all(conn, settings, rendered, transform_run, stage_run, options, sample, progress) -> list[Result]:
@@ -167,7 +176,7 @@ def _check_all(conn, settings, rendered, transform_run, stage_run, options, samp
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     results: list[Result] = []
     sources = [s for s in mapping.plan() if _is_staged(conn, s.name)]
-    with report.byte_progress("validate", len(rendered) + len(sources), progress) as update:
+    with console.byte_progress("validate", len(rendered) + len(sources), progress) as update:
         try:
             conn.execute("select set_config('d1pg.transform_run_id', %s, false)", [transform_run])
             # Timestamps come back as UTC datetimes whatever the user's TimeZone: in a zone's own
@@ -209,18 +218,14 @@ def _record(conn, run_id, transform_run, results: list[Result]) -> None:
 def _summary(results: list[Result], seconds: float, run_id: str) -> None:
     rows = [[r.name, r.category, r.checked if r.checked is not None else "", r.offending,
              "pass" if r.passed else "FAIL"] for r in results]
-    report.show(report.table("Validation", ["check", "kind", "rows compared", "offending rows", "result"], rows,
+    console.show(console.table("Validation", ["check", "kind", "rows compared", "offending rows", "result"], rows,
                              right={2, 3}))
     for r in results:
         if not r.passed and r.examples:
-            report.say(f"{r.name}: first offending rows: " + "; ".join(
+            console.say(f"{r.name}: first offending rows: " + "; ".join(
                 ", ".join(f"{k}={v}" for k, v in e.items()) for e in r.examples))
     passed = sum(r.passed for r in results)
-    report.say(f"validate: {passed} of {len(results)} checks passed in {seconds:.1f} s; run {run_id}")
-
-
-def _write_report(settings: Settings, url: str, transform_run: str, quiet: bool) -> None:
-    report.write_report(settings, transform_run, quiet=quiet)
+    console.say(f"validate: {passed} of {len(results)} checks passed in {seconds:.1f} s; run {run_id}")
 
 
 class _FidelityContext:
@@ -252,7 +257,7 @@ class _FidelityContext:
             else:
                 mismatches += self._compare(source, batch)
         return Result(name, "value_fidelity", len(mismatches),
-                      [{k: report.mask_value(m["column"], v) if k in ("expected", "actual") else v
+                      [{k: console.mask_value(m["column"], v) if k in ("expected", "actual") else v
                         for k, v in m.items()} for m in mismatches[:EXAMPLES]], checked)
 
     def _migrated_rows(self, source: mapping.Source, sample: int | None):

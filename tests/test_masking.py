@@ -1,6 +1,6 @@
 """Contract §9: secrets never appear where a person sees values; masking is the one place that decides."""
 
-from d1pg.report import MASK, mask_value
+from d1pg.console import MASK, mask_value
 
 
 def test_secret_columns_are_masked():

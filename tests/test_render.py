@@ -16,9 +16,9 @@ import psycopg
 import pytest
 
 from d1pg import mapping
+from d1pg.bundle import write_review_bundle
 from d1pg.config import Settings
 from d1pg.mapping import TABLES_DIR as TABLES
-from d1pg.render import write_review_bundle
 from d1pg.schema import create_schema
 from d1pg.stage import stage
 from d1pg.transform import steps as transform_steps

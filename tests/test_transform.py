@@ -14,10 +14,10 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from d1pg.bundle import write_review_bundle
 from d1pg.config import Settings
 from d1pg.errors import InputError
 from d1pg.mapping import NAMESPACE_UUID
-from d1pg.render import write_review_bundle
 from d1pg.schema import create_schema
 from d1pg.stage import stage
 from d1pg.transform import Options, transform

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from d1pg.errors import CheckFailed, InputError
-from d1pg.migrate import migrate
+from d1pg.migrate import migrate, run_validate
 from d1pg.transform import Options
 from d1pg.validate import validate
 from tests.conftest import ROOT, SAMPLE
@@ -124,7 +124,7 @@ def test_value_fidelity_masks_secrets_in_its_examples_and_the_report(migrated, c
     change("update accounts set access_token = access_token || 'X' where access_token = %s", [token])
     capsys.readouterr()
     with pytest.raises(CheckFailed):
-        validate(pg_settings, full=True, progress=False)
+        run_validate(pg_settings, full=True, progress=False)
     out = capsys.readouterr()
     assert "value fidelity accounts" in out.out
     folder = next((pg_settings.reports_dir).iterdir())
@@ -199,7 +199,7 @@ def test_audit_trail_has_start_end_and_counts_of_each_step(migrated, query):
 
 def test_value_fidelity_follows_the_merge_winner_setting(pg_settings, change):
     migrate(pg_settings, SAMPLE, Options(merge_winner="progress"), progress=False)
-    _, results = validate(pg_settings, full=True, quiet=True, progress=False)
+    results = validate(pg_settings, full=True, quiet=True, progress=False).results
     assert all(r.passed for r in results)
     change("update user_progress set total_xp = total_xp + 1 where user_id in (select user_id from user_wallet)")
     failed = failing(pg_settings, full=True)
