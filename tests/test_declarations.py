@@ -74,7 +74,7 @@ columns = [
      r"notes\.toml: columns \(body\)\.references\.table: no declared target table 'ghosts'"),
     (GOOD.replace('{ name = "body", kind = "text" }', '{ name = "id", kind = "text" }'),
      r"columns: column 'id' is declared twice"),
-    (GOOD.replace('{ name = "body", kind = "text" }', '{ name = "body", kind = "text", not_null = true, source = false }'),
+    (GOOD.replace('kind = "text" }', 'kind = "text", not_null = true, source = false }'),
      r"columns \(body\): a NOT NULL column needs a source, a derive rule or a default"),
     (GOOD.replace('{ name = "body", kind = "text" }', '{ name = "raw_body", kind = "text" }'),
      r"raw_body\)\.name: the name is used by the transform's work tables"),
