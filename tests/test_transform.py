@@ -14,6 +14,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from d1pg import fidelity
 from d1pg.bundle import write_review_bundle
 from d1pg.config import Settings
 from d1pg.errors import InputError
@@ -185,6 +186,51 @@ def test_dangling_set_null_reference_is_nulled_and_logged(tmp_path, pg_settings,
         {"id": "p1", "user_id": U1, "event_type": "x", "skill_key": "nope", "created_at": "2026-01-01"}]})
     assert query("select skill_key from points_ledger") == [(None,)]
     assert query("select fk_column, missing_value, action from migration.orphans") == [("skill_key", "nope", "nulled")]
+
+
+def test_valid_set_null_reference_survives_and_only_the_dangling_one_is_nulled(tmp_path, pg_settings, query):
+    """contract §5: SET NULL applies to a missing parent only; a reference to a migrated key stays."""
+    skill = {"id": "skill_focus", "key": "focus", "name": "Focus", "category": "mind", "created_at": "2026-01-01"}
+    run(tmp_path, pg_settings, {"users": [user()], "skill_definitions": [skill], "points_ledger": [
+        {"id": "p1", "user_id": U1, "event_type": "x", "skill_key": "focus", "created_at": "2026-01-01"},
+        {"id": "p2", "user_id": U1, "event_type": "x", "skill_key": "gone", "created_at": "2026-01-01"}]})
+    assert sorted(query("select id = %s, skill_key from points_ledger", [name_uuid("points_ledger:p1")])) == [
+        (False, None), (True, "focus")]
+    assert query("select source_ord, missing_value, action from migration.orphans") == [(1, "gone", "nulled")]
+
+
+@pytest.mark.parametrize(("value", "kind", "valid"), [
+    ("2024-02-29", "date", True), ("2024-02-29 23:59:59", "timestamp", True), ("2024-02-29T00:00:00Z", "timestamp",
+                                                                               True),
+    ("2026-02-29", "date", False), ("2026-02-29 12:00:00", "timestamp", False), ("1900-02-29", "date", False),
+    ("2000-02-29", "date", True),
+])
+def test_leap_days_valid_in_leap_years_only(value, kind, valid, tmp_path, pg_settings, query):
+    """§4: the field values must form a real instant: 29 February exists in leap years only (2000
+    is one, 1900 is not)."""
+    if kind == "date":
+        run(tmp_path, pg_settings, {"users": [user()], "goals": [
+            {"id": "g1", "user_id": U1, "title": "t", "target_date": value, "created_at": "2026-01-01"}]})
+        got, column, reason = query("select target_date::text from goals"), "target_date", "invalid_date"
+    else:
+        run(tmp_path, pg_settings, {"users": [user(last_activity_at=value)]})
+        got, column, reason = query("select to_char(last_activity_at at time zone 'UTC', 'YYYY-MM-DD')"
+                                    " from users"), "last_activity_at", "invalid_timestamp"
+    if valid:
+        assert got == [(value[:10],)] and rejects(query) == []
+    else:
+        assert got == [] and [(r[2], r[3], r[4]) for r in rejects(query)] == [(column, reason, value)]
+    assert fidelity_agrees(value, kind, valid)
+
+
+def fidelity_agrees(value, kind, valid) -> bool:
+    """Value fidelity's own reading gives the same verdict (contract §8.5: a second implementation)."""
+    convert = fidelity.to_date if kind == "date" else fidelity.to_timestamp
+    try:
+        convert(value)
+    except fidelity.Invalid:
+        return not valid
+    return valid
 
 
 def test_event_id_uuid_kept_other_values_mapped_under_points_ledger_event_id(tmp_path, pg_settings, query):
