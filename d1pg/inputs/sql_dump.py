@@ -60,11 +60,12 @@ _NOT_RUN = re.compile(
     r"|ANALYZE(?:\s+[\w\"]+)?|DELETE\s+FROM\s+\"?sqlite_sequence\"?)\s*;\s*\Z", re.IGNORECASE)
 """A statement alone in its text that is not run: the reader owns the transaction, statistics are not data,
 and ``sqlite_sequence`` is empty anyway (and absent without AUTOINCREMENT)."""
-_TOKEN = r"""[^'"`()\[\];\n/-]+|'[^'\n]*'|-(?!-)|/(?!\*)"""
+_TOKEN = r"""[^'"`()\[\];\n/-]++|'[^'\n]*+'|-(?!-)|/(?!\*)"""
 """Outside a quoted name: plain text, a string on one line (``''`` inside is two strings back to back, which
 splits the same), a ``-`` or ``/`` that starts no comment. No ``;``, comment, quoted name or line break."""
-_ROW = rf"\((?:{_TOKEN}|\((?:{_TOKEN}|\((?:{_TOKEN})*\))*\))*\)"
-"""One parenthesised row: tokens and parentheses nested up to three deep (``replace('…', '\\n', char(10))``)."""
+_ROW = rf"\((?:{_TOKEN}|\((?:{_TOKEN}|\((?:{_TOKEN})*+\))*+\))*+\)"
+"""One parenthesised row: tokens and parentheses nested up to three deep (``replace('…', '\\n', char(10))``).
+The tokens cannot overlap, so the quantifiers are possessive: a line that does not match fails in linear time."""
 _ROWS_RUN = re.compile(
     r'(INSERT INTO "(?:[^"\n]|"")+" (?:\("(?:[^"\n]|"")*"(?:,"(?:[^"\n]|"")*")*\) ?)?VALUES)'
     rf"{_ROW};\n(?:\1{_ROW};\n){{1,{RUN_ROWS - 1}}}")
