@@ -3,10 +3,10 @@
 A dump is code from outside, so it runs only as far as a D1 export goes. A process of its own
 (``python -m d1pg.inputs.sql_dump``) reads it as a stream, never whole, and executes it into a
 temporary SQLite file in the work folder, removed afterwards: blocks of whole lines are split into
-statements (quotes and comments followed), a statement spanning blocks is put together line by line. A run of lines that are each one
-row ``INSERT INTO "t" (…) VALUES(…);`` of the same table and column list runs as one multi-row
-``INSERT`` (one statement to prepare instead of one a row; SQLite still parses and authorizes all of
-it). Each batch runs in one transaction; when one fails, it is undone and run again one statement
+statements (quotes and comments followed), a statement spanning blocks is put together line by
+line. A run of lines that are each one row ``INSERT INTO "t" (…) VALUES(…);`` of the same table and
+column list runs as one multi-row ``INSERT`` (one statement to prepare instead of one a row; SQLite
+still parses and authorizes all of it). Each batch runs in one transaction; when one fails, it is undone and run again one statement
 at a time as the dump has them, so the message names the exact line. The stage
 process reads each table (as :mod:`d1pg.inputs.sqlite_rows` describes) as soon as the dump has
 moved on to another table's rows, while the rest of the dump runs.
