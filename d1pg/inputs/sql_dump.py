@@ -6,9 +6,9 @@ temporary SQLite file in the work folder, removed afterwards: blocks of whole li
 statements (quotes and comments followed), a statement spanning blocks is put together line by
 line. A run of lines that are each one row ``INSERT INTO "t" (…) VALUES(…);`` of the same table and
 column list runs as one multi-row ``INSERT`` (one statement to prepare instead of one a row; SQLite
-still parses and authorizes all of it). Each batch runs in one transaction; when one fails, it is undone and run again one statement
-at a time as the dump has them, so the message names the exact line. The stage
-process reads each table (as :mod:`d1pg.inputs.sqlite_rows` describes) as soon as the dump has
+still parses and authorizes all of it). Each batch runs in one transaction; when one fails, it is
+undone and run again one statement at a time as the dump has them, so the message names the exact
+line. The stage process reads each table (as :mod:`d1pg.inputs.sqlite_rows` describes) as soon as the dump has
 moved on to another table's rows, while the rest of the dump runs.
 
 What runs is decided by SQLite's authorizer, which sees every action a statement would take,
