@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -315,3 +316,42 @@ def test_a_damaged_database_is_one_line_naming_the_file(tmp_path, pg_settings, q
     with pytest.raises(InputError, match=r"d1\.sqlite: .*(malformed|not a readable SQLite database)"):
         stage(pg_settings, database, quiet=True)
     assert query("select status from migration.runs") == [("failed",)]
+
+
+def test_joining_a_dump_s_rows_into_one_insert_changes_nothing_staged_and_errors_keep_their_line(
+        tmp_path, pg_settings, query):
+    """Runs of one-row INSERTs with the same table and column list run as one INSERT: staged exactly as
+    SQLite itself runs the dump statement by statement, and a refused row still names its own line."""
+    head = 'INSERT INTO "t" ("id","a","b") VALUES('
+    lines = ["CREATE TABLE t (id INTEGER, a TEXT, b DEFAULT 'dflt');"]
+    lines += [f"{head}{i},'row {i}; '' -- /* ',{-i});" for i in range(1500)]  # more than one run
+    lines += ['INSERT INTO "t" ("b","a","id") VALUES(-1,\'other order\',2000);'] * 3
+    lines += ['INSERT INTO "t" ("id","a") VALUES(3000,\'no b\');', "INSERT INTO t VALUES(3001,'bare',1);"]
+    lines += [f"{head}4000,'x);", f"{head}4001,''y'',''z'');", "','w');"]  # lines inside a string
+    lines += [f"{head}4002,replace('a\\nb','\\n',char(10)),0);", f"{head}4003,'two',0); {head}4004,'on a line',0);"]
+    lines += [f"{head}{i},'tail',{i});" for i in range(5000, 5003)]
+    text = "\n".join(lines) + "\n"
+    dump = tmp_path / "dump.sql"
+    dump.write_text(text, encoding="utf-8")
+    reference = tmp_path / "reference.sqlite"
+    with sqlite3.connect(reference) as conn:
+        conn.executescript(text)  # SQLite, one statement at a time
+    conn.close()
+    staged = {}
+    for path in (reference, dump):
+        stage(pg_settings, path, quiet=True, backup_time=CREATED_AT)
+        staged[path.suffix] = query("select ord, doc from staging.t order by ord")
+    assert staged[".sql"] == staged[".sqlite"]
+    assert len(staged[".sql"]) == 1500 + 3 + 2 + 1 + 1 + 2 + 3
+    assert staged[".sql"][1502][1] == {"id": 2000, "a": "other order", "b": -1}
+    assert staged[".sql"][1503][1] == {"id": 3000, "a": "no b", "b": "dflt"}
+    assert staged[".sql"][1505][1]["a"] == f"x);\n{head}4001,'y','z');\n"
+
+    for bad, refusal in ((f"{head}700,'x',(SELECT 1));", "SELECT"),
+                         (f"{head}700,'x',1),(701,'y',2);", "SELECT"),
+                         (f"{head}700,random(),1);", "the function random()")):
+        rows = [f"{head}{i},'r',{i});" for i in range(1400)]
+        rows[700] = bad
+        dump.write_text("CREATE TABLE t (id, a, b);\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        with pytest.raises(InputError, match=rf"dump.sql: line 702: refused: {re.escape(refusal)}"):
+            stage(pg_settings, dump, quiet=True, backup_time=CREATED_AT)

@@ -2,11 +2,13 @@
 
 A dump is code from outside, so it runs only as far as a D1 export goes. A process of its own
 (``python -m d1pg.inputs.sql_dump``) reads it as a stream, never whole, and executes it into a
-temporary SQLite file in the work folder, removed afterwards: blocks of whole lines that end with
-a complete statement (:func:`sqlite3.complete_statement`) run as they are, a statement spanning
-blocks is put together line by line. Each batch runs in one transaction; when one fails, it is
-undone and run again one statement at a time, so the message names the exact line. The stage
-process reads each table (as :mod:`d1pg.inputs.sqlite_rows` describes) as soon as the dump has
+temporary SQLite file in the work folder, removed afterwards: blocks of whole lines are split into
+statements (quotes and comments followed), a statement spanning blocks is put together line by
+line. A run of lines that are each one row ``INSERT INTO "t" (…) VALUES(…);`` of the same table and
+column list runs as one multi-row ``INSERT`` (one statement to prepare instead of one a row; SQLite
+still parses and authorizes all of it). Each batch runs in one transaction; when one fails, it is
+undone and run again one statement at a time as the dump has them, so the message names the exact
+line. The stage process reads each table (as :mod:`d1pg.inputs.sqlite_rows` describes) as soon as the dump has
 moved on to another table's rows, while the rest of the dump runs.
 
 What runs is decided by SQLite's authorizer, which sees every action a statement would take,
@@ -45,6 +47,8 @@ FORMAT = "sql-dump"
 BATCH_STATEMENTS = 1000
 """Statements executed by one ``executescript`` call, in one transaction."""
 BATCH_CHARS = 1 << 22
+RUN_ROWS = 1000
+"""Rows (lines) joined into one ``INSERT`` at most; a run also ends with its block of lines (:data:`CHUNK`)."""
 CACHE_KIB = 8 << 10
 """SQLite's page cache for the temporary database (8 MiB)."""
 CHUNK = 1 << 20
@@ -58,6 +62,20 @@ _NOT_RUN = re.compile(
     r"|ANALYZE(?:\s+[\w\"]+)?|DELETE\s+FROM\s+\"?sqlite_sequence\"?)\s*;\s*\Z", re.IGNORECASE)
 """A statement alone in its text that is not run: the reader owns the transaction, statistics are not data,
 and ``sqlite_sequence`` is empty anyway (and absent without AUTOINCREMENT)."""
+_TOKEN = r"""[^'"`()\[\];\n/-]++|'[^'\n]*+'|-(?!-)|/(?!\*)"""
+"""Outside a quoted name: plain text, a string on one line (``''`` inside is two strings back to back, which
+splits the same), a ``-`` or ``/`` that starts no comment. No ``;``, comment, quoted name or line break."""
+_ROW = rf"\((?:{_TOKEN}|\((?:{_TOKEN}|\((?:{_TOKEN})*+\))*+\))*+\)"
+"""One parenthesised row: tokens and parentheses nested up to three deep (``replace('…', '\\n', char(10))``).
+The tokens cannot overlap, so the quantifiers are possessive: a line that does not match fails in linear time."""
+_ROWS_RUN = re.compile(
+    r'(INSERT INTO "(?:[^"\n]|"")+" (?:\("(?:[^"\n]|"")*"(?:,"(?:[^"\n]|"")*")*\) ?)?VALUES)'
+    rf"{_ROW};\n(?:\1{_ROW};\n){{1,{RUN_ROWS - 1}}}")
+"""A run of two lines or more, each one whole statement of one row ``INSERT INTO "t" ("a","b") VALUES(…);``
+(as ``wrangler d1 export`` writes its rows) with the same table and column list (the same text): the
+statements run as one ``INSERT`` of the rows in the same order (SQLite's parsing per statement, not the
+rows, was most of the loader's time). Anything else about a line (another statement after the ``;``,
+``RETURNING``, ``ON CONFLICT``, a comment, a string spanning lines) leaves it out of the run: it runs alone."""
 _SPECIAL = re.compile(r"--|/\*|['\"`\[;]")
 _CLOSING = {"'": "'", '"': '"', "`": "`", "[": "]", "/*": "*/"}
 
@@ -216,6 +234,7 @@ class _Loader:
         self._conn: sqlite3.Connection | None = None
         self._refusal: str | None = None
         self._owned = False  # the loader's own BEGIN, COMMIT or ROLLBACK is running
+        self._values_select = False  # a joined run of rows is being prepared: its VALUES is one SELECT
         self._token = f"d1pg_{uuid.uuid4().hex}"
         # Tables in the order their rows come, and which of them the dump has moved past (complete).
         self._order: list[str] = []
@@ -225,7 +244,7 @@ class _Loader:
 
     def open(self) -> None:
         self.src = _Source(self.path)
-        self._conn = sqlite3.connect(self.database, isolation_level=None)
+        self._conn = sqlite3.connect(self.database, isolation_level=None, cached_statements=0)
         for pragma in ("journal_mode = wal", "synchronous = off", "trusted_schema = off", "foreign_keys = off",
                        f"cache_size = -{CACHE_KIB}"):
             self._conn.execute(f"pragma {pragma}")
@@ -257,35 +276,48 @@ class _Loader:
             self.say({"tables": fresh, "read": self.src.compressed_read})
 
     def load(self) -> None:
-        batch: list[tuple[int, str]] = []
-        chars = 0
-        for line, statement, whole in self._statements():
-            if whole:
-                self._run(batch)
-                batch, chars = [(line, statement)], BATCH_CHARS
-            elif not statement.startswith("INSERT") and _NOT_RUN.match(statement, _LEAD.match(statement).end()):
-                continue
-            else:
-                batch.append((line, statement))
-                chars += len(statement)
-            if len(batch) >= BATCH_STATEMENTS or chars >= BATCH_CHARS:
-                self._run(batch)
-                batch, chars = [], 0
-        self._run(batch)
+        for batch, pieces in self._batches():
+            self._run(batch, pieces)
 
-    def _run(self, batch: list[tuple[int, str]]) -> None:
+    def _batches(self):
+        """(statements as the dump has them with their first lines, what runs) per batch."""
+        batch: list[tuple[int, str]] = []  # (first line, text as the dump has it): what a failed batch reruns
+        pieces: list[str] = []  # what runs: the same statements, runs of rows joined into one INSERT each
+        chars = 0
+        for line, statement, executable in self._statements():
+            if executable is None:
+                continue
+            batch.append((line, statement))
+            pieces.append(executable)
+            chars += len(statement)
+            if len(batch) >= BATCH_STATEMENTS or chars >= BATCH_CHARS:
+                yield batch, pieces
+                batch, pieces, chars = [], [], 0
+        if batch:
+            yield batch, pieces
+
+    def _run(self, batch: list[tuple[int, str]], pieces: list[str]) -> None:
         """One batch in one transaction, opened and closed by a savepoint whose name the dump cannot
-        know: the authorizer lets through no other transaction statement."""
+        know: the authorizer lets through no other transaction statement. When it fails, the batch runs
+        again one statement at a time, as the dump has them (not joined), so the error names its line."""
         if not batch:
             return
         before = (len(self._order), set(self._left), self._current)
         try:
-            self._conn.executescript(f"savepoint {self._token};\n" + "".join(s for _, s in batch)
-                                     + f"\nrelease {self._token};")
+            self._own("savepoint " + self._token)
+            for piece in pieces:
+                if isinstance(piece, _Joined):
+                    self._values_select = True  # the one SELECT event of its VALUES, no other
+                    self._conn.execute(piece)
+                else:
+                    for one in _split(piece):
+                        self._conn.execute(one)
+            self._values_select = False
+            self._own("release " + self._token)
             self._publish()
             return
         except sqlite3.Error:
-            pass
+            self._values_select = False
         # Find the statement and its line: undo the batch, then run it again one statement at a time.
         self._undo()
         del self._order[before[0]:]
@@ -351,6 +383,9 @@ class _Loader:
             return ok
         if action == sqlite3.SQLITE_SAVEPOINT and arg2 == self._token:
             return ok
+        if action == sqlite3.SQLITE_SELECT and self._values_select and arg1 is None and arg2 is None:
+            self._values_select = False  # once: a sub-select inside a row is a second SELECT, refused
+            return ok
         self._refusal = _refusal(action, arg1, arg2, db_name)
         return sqlite3.SQLITE_DENY
 
@@ -370,10 +405,10 @@ class _Loader:
         return sqlite3.SQLITE_OK
 
     def _statements(self):
-        """(first line, text, whole) in order: a complete statement, or (``whole``) a block of
-        complete lines that ends with a complete statement, which runs as it is: most of a dump goes
-        this way, without Python work per line. (A block holding a statement that is not run, such
-        as the dump's own ``BEGIN``, fails as a whole and is then run statement by statement.)"""
+        """(first line, text, what runs) of each statement in order (what runs is None for one that is
+        not run, such as the dump's own ``BEGIN``). A block of whole lines read while no statement is
+        open goes through :func:`_block`, which joins runs of rows into one ``INSERT`` each; a
+        statement spanning blocks, and a block that is not valid UTF-8, go line by line."""
         src = self.src
         number = 0
         splitter = _Splitter(self.path)
@@ -395,9 +430,9 @@ class _Loader:
                     text = part.decode("utf-8")
                 except UnicodeDecodeError:
                     text = None  # the lines below say which
-                if text is not None and sqlite3.complete_statement(text):
-                    yield number + 1, text, True
-                    number += text.count("\n")
+                if text is not None:
+                    yield from _block(text, number + 1, splitter)
+                    number += text.count("\n") + (not text.endswith("\n"))
                     continue
             for raw in part.split(b"\n")[:-1] if part.endswith(b"\n") else part.split(b"\n"):
                 number += 1
@@ -408,7 +443,7 @@ class _Loader:
                                      f" ({exc.reason}); nothing was staged") from None
                 found = splitter.feed(line, number)
                 if found is not None:
-                    yield *found, False
+                    yield *found, _runnable(found[1])
         splitter.finish()
 
     def _describe(self, exc: Exception, table: str | None = None, row: int | None = None) -> str:
@@ -495,6 +530,42 @@ def _scan(text: str, state: str | None) -> tuple[str | None, bool]:
                 continue
             state = None
     return state, semicolon
+
+
+def _block(text: str, first: int, splitter: _Splitter):
+    """The statements of a text of whole lines that starts outside any statement, from line ``first``, as
+    :meth:`_Loader._statements` yields them. A run of lines that :data:`_ROWS_RUN` matches is one item:
+    its text, and what runs, the same rows as one ``INSERT … VALUES (…),(…)`` (each line boundary, which
+    lies outside any string or comment, replaced: ``);\\n<prefix>(`` by ``),\\n(``); any other
+    line goes through the splitter, which tracks quotes and comments across lines."""
+    pos, number, end = 0, first, len(text)
+    while pos < end:
+        if splitter.idle:
+            m = _ROWS_RUN.match(text, pos)
+            if m is not None:
+                run = m.group()
+                yield number, run, _Joined(run.replace(");\n" + m.group(1) + "(", "),\n("))
+                number += run.count("\n")
+                pos = m.end()
+                continue
+        stop = text.find("\n", pos) + 1 or end
+        line = text[pos:stop] if text.endswith("\n", pos, stop) else text[pos:stop] + "\n"
+        found = splitter.feed(line, number)
+        number += 1
+        pos = stop
+        if found is not None:
+            yield *found, _runnable(found[1])
+
+
+class _Joined(str):
+    """A run of rows joined into one ``INSERT``: SQLite authorizes its multi-row VALUES as one SELECT."""
+
+
+def _runnable(statement: str) -> str | None:
+    """The statement as it runs, or None for one that is not run (the dump's own BEGIN/COMMIT, ANALYZE)."""
+    if not statement.startswith("INSERT") and _NOT_RUN.match(statement, _LEAD.match(statement).end()):
+        return None
+    return statement
 
 
 def _data_table(name: str) -> bool:
