@@ -50,6 +50,7 @@ from d1pg.backup import BackupReader, Unstorable
 from d1pg.config import Settings
 from d1pg.db import embedded_url, external_database_url, mask
 from d1pg.errors import CheckFailed, D1pgError, DatabaseError, InputError
+from d1pg.inputs.sqlite_rows import quote_identifier
 from d1pg.runs import RowRun
 
 ROWS_PER_USER = 55.8
@@ -515,7 +516,7 @@ def _sqlite_database(backup: Path, d1pg_url: str) -> Path:
                 continue
             declared = kinds.get(name, {})
             types = {k: _D1_TYPES.get(declared[k], "TEXT") for k in keys if k in declared}
-            insert = f"insert into {_quote(name)} values ({', '.join('?' * len(keys))})"  # noqa: S608
+            insert = f"insert into {quote_identifier(name)} values ({', '.join('?' * len(keys))})"  # noqa: S608
             batch: list[tuple] = []
             created = False
             for row in [*rows, None]:
@@ -527,8 +528,8 @@ def _sqlite_database(backup: Path, d1pg_url: str) -> Path:
                     batch.append(tuple(_sqlite_value(doc.get(k)) for k in keys))
                 if len(batch) >= 10_000 or (row is None and batch):
                     if not created:
-                        db.execute(f"create table {_quote(name)} ("  # noqa: S608 - names quoted by _quote
-                                   + ", ".join(f"{_quote(k)} {types.get(k, 'TEXT')}" for k in keys) + ")")
+                        db.execute(f"create table {quote_identifier(name)} ("  # noqa: S608 - names quoted by _quote
+                                   + ", ".join(f"{quote_identifier(k)} {types.get(k, 'TEXT')}" for k in keys) + ")")
                         created = True
                     db.executemany(insert, batch)
                     batch.clear()
@@ -550,10 +551,6 @@ def _sqlite_value(value):
     if isinstance(value, dict | list):
         return json.dumps(value)
     return value
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _pgloader_url(url: str) -> str:
@@ -592,7 +589,7 @@ def _pgloader(base: str, dbname: str, d1pg_url: str, backup: Path, executable: s
         rows = sum(conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier("public", t))).fetchone()[0]
                    for t in tables)
     with sqlite3.connect(source) as db:
-        source_rows = sum(db.execute(f"select count(*) from {_quote(t)}").fetchone()[0]  # noqa: S608
+        source_rows = sum(db.execute(f"select count(*) from {quote_identifier(t)}").fetchone()[0]  # noqa: S608
                           for (t,) in db.execute("select name from sqlite_master where type = 'table'").fetchall())
     # Server CPU is left blank: pgloader's connections come and go faster than /proc is sampled.
     phase = Phase(seconds, rows, source.stat().st_size / 1e6, rss_mb=peak, client_cpu=cpu, process_seconds=seconds,

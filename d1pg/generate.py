@@ -417,8 +417,11 @@ _SKIPPED_SPECS = {
 }
 """Defects of the skipped tables, whose columns no declaration states (their rows are counted, not read)."""
 
-_SPECS = {**{s.name: _spec(s) for s in mapping.sources() if s.name not in _CLEAN_TABLES}, **_SKIPPED_SPECS}
-"""The defects gen-backup may give each table's rows."""
+@lru_cache(maxsize=1)
+def _specs() -> dict[str, _Spec]:
+    """The defects gen-backup may give each table's rows (read from the declarations on first use, so
+    a bad declaration is the task's one-line error, not an import failure)."""
+    return {**{s.name: _spec(s) for s in mapping.sources() if s.name not in _CLEAN_TABLES}, **_SKIPPED_SPECS}
 
 
 class _Spoiler:
@@ -429,7 +432,7 @@ class _Spoiler:
     def __init__(self, seed: int, table: str, dirty: float) -> None:
         self.dirty = dirty
         self.r = random.Random(f"{seed}:dirty:{table}")
-        self.spec = _SPECS.get(table)
+        self.spec = _specs().get(table)
         self.prev: dict | None = None  # the previous row of the table (one row: constant memory)
 
     def __call__(self, row: dict) -> dict:
@@ -1081,7 +1084,7 @@ def generate_backup(
 def _table_rows(ctx: _Ctx, table: str) -> Iterator[dict]:
     spoil = _Spoiler(ctx.seed, table, ctx.dirty)
     rows = _PASSES[table](ctx, ctx.rng(table))
-    if ctx.dirty > 0 and table in _SPECS:
+    if ctx.dirty > 0 and table in _specs():
         rows = map(spoil, rows)
     yield from rows
     if ctx.special:

@@ -102,11 +102,6 @@ class Column:
         return "skip" if self.not_null or self.on_delete == "cascade" else "null"
 
     @property
-    def clock_default_ddl(self) -> str | None:
-        """The clock default as the DDL writes it (``now()``, ``CURRENT_DATE``, ``gen_random_uuid()``)."""
-        return self.default_sql
-
-    @property
     def clock_fill(self) -> bool:
         """A ``now()`` default: a missing value takes the deterministic fill of §4, never the clock."""
         return self.default_sql == "now()"

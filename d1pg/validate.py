@@ -303,20 +303,13 @@ class _FidelityContext:
     def _expected(self, source: mapping.Source, doc: dict, ord_: int, nulled: set) -> dict:
         """The target row §3-§4 and contract-additions 4.1 make of one source row, every declared
         column: converted by fidelity.CONVERTERS, missing values filled, derived values recomputed."""
-        out: dict = {}
         ctx = SimpleNamespace(source_name=source.name, ref_sources=self.ref_sources, created_at=None)
-        late = []
-        for col in source.columns:
-            if col.derive or col.kind == "verified":
-                late.append(col)
-                continue
-            value = None
-            if col.source:
-                value = fidelity.CONVERTERS[col.kind](fidelity.source_value(doc, col), col, ctx)
-                if (ord_, col.target) in nulled:
-                    value = None
-            out[col.target] = self._filled(source, col, value, out if col.target != "created_at" else
-                                           {"updated_at": self._converted(source, doc, "updated_at", ctx)})
+        late = [c for c in source.columns if c.derive or c.kind == "verified"]
+        converted = {c.target: None if (ord_, c.target) in nulled else
+                     fidelity.CONVERTERS[c.kind](fidelity.source_value(doc, c), c, ctx)
+                     for c in source.columns if c.source and c not in late}
+        out = {c.target: self._filled(c, converted.get(c.target), converted)
+               for c in source.columns if c not in late}
         ctx.created_at = out.get("created_at")
         for col in late:
             if col.derive:  # utc_date, the only rule: the UTC date of the other column's final value
@@ -326,20 +319,16 @@ class _FidelityContext:
                 out[col.target] = fidelity.CONVERTERS[col.kind](fidelity.source_value(doc, col), col, ctx)
         return out
 
-    def _converted(self, source: mapping.Source, doc: dict, target: str, ctx) -> object:
-        """The converted (not filled) value of a sourced column, or None when the source has none."""
-        col = next((c for c in source.columns if c.target == target and c.source), None)
-        return None if col is None else fidelity.CONVERTERS[col.kind](fidelity.source_value(doc, col), col, ctx)
-
-    def _filled(self, source: mapping.Source, col: mapping.Column, value, row: dict):
+    def _filled(self, col: mapping.Column, value, converted: dict):
         """contract-additions 4.1: a missing value of a NOT NULL column (or a column without a source)
-        takes its constant default, else the §4 clock fill; otherwise it stays NULL."""
+        takes its constant default, else the §4 clock fill (created_at: the row's own converted
+        updated_at first); otherwise it stays NULL."""
         if value is not None or (col.source and not col.not_null):
             return value
         if col.default is not None:
             return col.default
         if col.clock_fill:
-            return (row.get("updated_at") if col.target == "created_at" else None) or self.backup_created_at
+            return (converted.get("updated_at") if col.target == "created_at" else None) or self.backup_created_at
         return None
 
     def _compare(self, source: mapping.Source, batch) -> list[dict]:

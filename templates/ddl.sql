@@ -4,7 +4,7 @@
 
 {%- macro column_default(column) -%}
 {%- if column.default_sql -%}
-{{ column.clock_default_ddl }}
+{{ column.default_sql }}
 {%- elif column.default is not none -%}
 {{ column.default | literal }}
 {%- endif -%}
