@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import struct
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -190,6 +191,47 @@ def to_json(value):
     return value
 
 
+NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+JSON_BLANKS = " \t\n\r"
+
+
+def to_float(value, single: bool) -> float | None:
+    """contract-additions 4.3: a JSON number, or text in the closed number grammar, read as the
+    nearest double, then (``single``) rounded to the nearest float4; an infinite result, or zero
+    for a number that is not zero, is out of range."""
+    if is_missing(value):
+        return None
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        number = Decimal(value)
+    elif isinstance(value, str) and NUMBER_TEXT.fullmatch(value):
+        number = Decimal(value)
+    else:
+        raise Invalid("invalid_number")
+    try:
+        double = float(number)
+        result = struct.unpack("<f", struct.pack("<f", double))[0] if single else double
+    except OverflowError:
+        raise Invalid("out_of_range") from None
+    if result in (float("inf"), float("-inf")) or result == 0 and number != 0:
+        raise Invalid("out_of_range")
+    return result
+
+
+def to_text_list(value) -> tuple[list[str] | None, bool]:
+    """contract-additions 4.2: (the list, whether it was read as a comma list)."""
+    if is_missing(value):
+        return None, False
+    if isinstance(value, str):
+        if value == "" or value.strip(JSON_BLANKS) == "null":
+            return None, False
+        if not value.lstrip(JSON_BLANKS).startswith("["):
+            return [e.strip(JSON_BLANKS) for e in value.split(",") if e.strip(JSON_BLANKS)], True
+        value = to_json(value)
+    if isinstance(value, list) and all(isinstance(e, str) for e in value):
+        return list(value), False
+    raise Invalid("check_violation")
+
+
 def to_text(value, value_map: dict | None = None) -> str | None:
     """Text unchanged (a JSON number as JavaScript prints it), after the declared value map."""
     text = scalar_text(value)
@@ -224,6 +266,9 @@ CONVERTERS = {
     "timestamp": lambda value, column, ctx: to_timestamp(value),
     "date": lambda value, column, ctx: to_date(value),
     "json": lambda value, column, ctx: to_json(value),
+    "text_list": lambda value, column, ctx: to_text_list(value)[0],
+    "real": lambda value, column, ctx: to_float(value, single=True),
+    "double": lambda value, column, ctx: to_float(value, single=False),
     "name_uuid": lambda value, column, ctx: to_id(value, column.name_prefix),
     "verified": lambda value, column, ctx: to_verified(value, ctx.created_at),
 }

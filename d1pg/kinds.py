@@ -36,6 +36,14 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("timestamp", "timestamp with time zone", "timestamptz", "the closed timestamp grammar of §4"),
     Kind("date", "date", "date", "YYYY-MM-DD, or any accepted timestamp (its UTC date)"),
     Kind("json", "jsonb", "jsonb", "text holding JSON (the empty string is NULL), or a JSON value"),
+    Kind("text_list", "ARRAY", "text[]",
+         "text holding a JSON array of strings (kept as is, in order), any other text a comma list (split on ',', "
+         "elements trimmed, empty ones dropped); the empty string or JSON null is NULL (contract-additions 4.2)"),
+    Kind("real", "real", "real",
+         "a JSON number or text matching ^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$, read as a double and rounded "
+         "to float4 (contract-additions 4.3)"),
+    Kind("double", "double precision", "double precision",
+         "as real, without the float4 rounding (contract-additions 4.3)"),
     Kind("name_uuid", "uuid", "uuid",
          "a UUID is kept; any other non-empty value becomes the name-based UUID of "
          "'<name_prefix>:<value>', recorded in migration.id_map under name_prefix"),

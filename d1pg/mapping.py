@@ -46,7 +46,32 @@ and inside JSON text; a declared column adds its own with ``secret = true``."""
 ON_DELETE = {"cascade": "c", "set null": "n", "no action": "a", "restrict": "r"}
 """The ON DELETE actions a reference may declare, with pg_constraint.confdeltype's letter."""
 
-DERIVE_RULES = {"utc_date": "the UTC date of another column's final value"}
+@dataclass(frozen=True)
+class DeriveRule:
+    text: str  # the rule in words, as the report names it
+    of: bool = False  # needs ``of``: the target column it is computed from
+    keys: int = 0  # needs ``keys``: this many source keys (-1: one or more)
+    max: bool = False  # needs ``max``: a length in characters
+    sourced: bool = True  # may stand beside a source key (the derived value fills in when it is missing)
+
+
+DERIVE_RULES = {
+    "utc_date": DeriveRule("the UTC date of {of}", of=True, sourced=False),
+    "copy": DeriveRule("a copy of {of}", of=True, sourced=False),
+    "source_id": DeriveRule("the row's source id, as text"),
+    "first_line": DeriveRule("the first line of {of}, cut to {max} characters", of=True, max=True),
+    "object": DeriveRule("an object of the non-null {keys}", keys=-1, sourced=False),
+    "purchase_status": DeriveRule("'redeemed' when {of} is set or {keys} is true, else 'purchased'", of=True,
+                                  keys=1, sourced=False),
+    "quest_status": DeriveRule("'completed' when {keys} is true and the status is not 'claimed'", keys=1),
+    "onboarding_status": DeriveRule("from {keys}: 'completed', 'skipped', 'in_progress' or 'not_started'",
+                                    keys=3),
+    "id_of_key": DeriveRule("section 3's id of {keys} when the row has no id key", keys=1),
+}
+"""Derived values (all-tables.md G7, contract-additions 4.5). A rule beside a source key fills in the
+value when the source's is missing (null or absent); ``quest_status`` overrides it as its rule says;
+``id_of_key`` reads its key when the row has no id key. Each rule has one SQL macro in
+``templates/derive.sql`` and one Python function in ``d1pg/fidelity.py`` (``DERIVED``)."""
 
 
 class DeclarationError(D1pgError):
@@ -58,7 +83,13 @@ class DeclarationError(D1pgError):
 @dataclass(frozen=True)
 class Derive:
     rule: str  # one of DERIVE_RULES
-    of: str  # the target column it is computed from
+    of: str | None = None  # the target column it is computed from
+    keys: tuple[str, ...] = ()  # the source keys it reads
+    max: int | None = None
+
+    @property
+    def text(self) -> str:
+        return DERIVE_RULES[self.rule].text.format(of=self.of, keys=", ".join(self.keys), max=self.max)
 
 
 @dataclass(frozen=True)
@@ -80,6 +111,7 @@ class Column:
     name_prefix: str | None = None  # for kind name_uuid
     secret: bool = False
     primary_key: bool = False
+    holds_old_ids: bool = False  # the values embed ids of other rows, which are not rewritten (G8)
 
     @property
     def sql_type(self) -> str:
@@ -110,8 +142,13 @@ class Column:
 @dataclass(frozen=True)
 class Unique:
     columns: tuple[str, ...]
-    order_by: tuple[str, ...] = ()  # which duplicate is kept: these columns, then backup order
+    order_by: tuple[str, ...] = ()  # which duplicate is kept: these columns ("col" or "col desc"), then backup order
     warn_case_insensitive: bool = False
+
+    @property
+    def ordering(self) -> list[tuple[str, bool]]:
+        """``order_by`` as (column, descending) pairs."""
+        return [(o.split()[0], o.endswith(" desc")) for o in self.order_by]
 
 
 @dataclass(frozen=True)
@@ -157,6 +194,9 @@ class Source:
     unique: tuple[Unique, ...] = ()
     merge: str | None = None
     table: Table | None = None  # the target table this file declares (its own, or its merge target)
+    proposed: bool = False  # the app's schema has no such table: d1pg ships its DDL (contract-additions §0)
+    unmapped: tuple[tuple[str, str], ...] = ()  # source keys no column reads, known and said in words
+    loss: str | None = None  # what the table loses, in words, for the report
     path: Path | None = field(default=None, compare=False)
     sha256: str | None = field(default=None, compare=False)
 
@@ -179,20 +219,43 @@ class Source:
     def parents(self) -> set[str]:
         return {c.ref_table for c in self.refs if c.ref_table != self.target}
 
+    @property
+    def read_keys(self) -> list[str]:
+        """Every source key a column reads: sources, aliases and the keys of derive rules."""
+        out: list[str] = []
+        for c in self.columns:
+            for key in (c.source, *c.aliases, *(c.derive.keys if c.derive else ())):
+                if key and key not in out:
+                    out.append(key)
+        return out
+
+    @property
+    def self_refs(self) -> list[Column]:
+        """References to the table's own rows (resolved to a fixed point, contract-additions 5.1)."""
+        return [c for c in self.refs if c.ref_table == self.target]
+
 
 @dataclass(frozen=True)
 class Skipped:
-    name: str
+    name: str  # a table name, or a prefix followed by * ("_cf_*")
     code: str
     reason: str
+
+    @property
+    def prefix(self) -> str | None:
+        return self.name[:-1] if self.name.endswith("*") else None
+
+    def matches(self, table: str) -> bool:
+        return table.startswith(self.prefix) if self.prefix is not None else table == self.name
 
 
 # ---------------------------------------------------------------------------------------------
 # Loading
 
 _COLUMN_KEYS = {"name", "kind", "source", "aliases", "not_null", "default", "default_sql", "allowed", "between",
-                "value_map", "references", "derive", "name_prefix", "secret", "primary_key"}
-_TABLE_KEYS = {"target", "merge", "columns", "unique", "indexes", "merge_target", "description"}
+                "value_map", "references", "derive", "name_prefix", "secret", "primary_key", "holds_old_ids"}
+_TABLE_KEYS = {"target", "merge", "columns", "unique", "indexes", "merge_target", "description", "proposed",
+               "unmapped", "loss"}
 _MERGE_TARGET_KEYS = {"table", "columns", "unique", "indexes"}
 
 
@@ -278,16 +341,13 @@ class _Reader:
                 self.fail(f"{where}.references", "only a column of kind 'ref' references a parent")
         elif kind == "ref":
             self.fail(f"{where}.references", "a column of kind 'ref' needs references = { table, on_delete }")
-        derive = None
-        if "derive" in data:
-            d = data["derive"]
-            self.keys(f"{where}.derive", d, {"rule", "of"}, {"rule", "of"})
-            if d["rule"] not in DERIVE_RULES:
-                self.fail(f"{where}.derive.rule", f"unknown rule {d['rule']!r} (known: {', '.join(DERIVE_RULES)})")
-            derive = Derive(d["rule"], self.name(f"{where}.derive.of", d["of"]))
-            if "source" in data and data["source"] is not False:
-                self.fail(f"{where}.derive", "a derived column has no source (source = false)")
+        derive = self.derive(where, data["derive"], data) if "derive" in data else None
+        if derive is not None and not DERIVE_RULES[derive.rule].sourced:
             source = None
+        if derive is not None and derive.rule == "id_of_key":
+            if kind != "id":
+                self.fail(f"{where}.derive.rule", "id_of_key derives a column of kind 'id'")
+            aliases = (*aliases, *derive.keys)
         name_prefix = data.get("name_prefix")
         if (kind == "name_uuid") != (name_prefix is not None):
             self.fail(f"{where}.name_prefix", "a column of kind 'name_uuid' and only it has a name_prefix")
@@ -303,7 +363,30 @@ class _Reader:
             default=default, default_sql=default_sql, allowed=allowed, between=between, value_map=value_map,
             ref_table=ref_table, ref_column=ref_column, on_delete=on_delete, derive=derive, name_prefix=name_prefix,
             secret=bool(self.typed(f"{where}.secret", data.get("secret", False), bool, "true or false")),
-            primary_key=primary_key)
+            primary_key=primary_key,
+            holds_old_ids=bool(self.typed(f"{where}.holds_old_ids", data.get("holds_old_ids", False), bool,
+                                          "true or false")))
+
+    def derive(self, where: str, d, data: dict) -> Derive:
+        where = f"{where}.derive"
+        self.keys(where, d, {"rule", "of", "keys", "max"}, {"rule"})
+        rule = DERIVE_RULES.get(d["rule"])
+        if rule is None:
+            self.fail(f"{where}.rule", f"unknown rule {d['rule']!r} (known: {', '.join(DERIVE_RULES)})")
+        for key, needed in (("of", rule.of), ("max", rule.max), ("keys", bool(rule.keys))):
+            if needed != (key in d):
+                self.fail(f"{where}.{key}", f"rule {d['rule']} {'needs' if needed else 'takes no'} {key}")
+        of = self.name(f"{where}.of", d["of"]) if rule.of else None
+        keys = tuple(self.typed(f"{where}.keys", d.get("keys", []), list, "a list of source keys"))
+        for key in keys:
+            if not isinstance(key, str) or not SOURCE_KEY.match(key):
+                self.fail(f"{where}.keys", f"{key!r} is not a plain key")
+        if rule.keys > 0 and len(keys) != rule.keys or rule.keys < 0 and not keys:
+            self.fail(f"{where}.keys", f"rule {d['rule']} reads {rule.keys if rule.keys > 0 else 'one or more'} key(s)")
+        size = self.typed(f"{where}.max", d["max"], int, "a number of characters") if rule.max else None
+        if not rule.sourced and data.get("source", False) is not False:
+            self.fail(where, f"a column derived by {d['rule']} has no source (source = false)")
+        return Derive(d["rule"], of, keys, size)
 
     def columns(self, where: str, data, sourced: bool = True) -> tuple[Column, ...]:
         """A list of columns; in a merge target (``sourced`` false) a column has no source key."""
@@ -315,7 +398,7 @@ class _Reader:
             if names.count(name) > 1:
                 self.fail(where, f"column {name!r} is declared twice")
         for c in cols:
-            if c.derive and c.derive.of not in names:
+            if c.derive and c.derive.of and c.derive.of not in names:
                 self.fail(f"{where} ({c.target}).derive.of", f"no column {c.derive.of!r} in this table")
         return cols
 
@@ -326,8 +409,11 @@ class _Reader:
             self.keys(w, u, {"columns", "order_by", "warn_case_insensitive"}, {"columns"})
             for key in ("columns", "order_by"):
                 for col in self.typed(f"{w}.{key}", u.get(key, []), list, "a list of column names"):
-                    if col not in names:
-                        self.fail(f"{w}.{key}", f"no column {col!r} in this table")
+                    parts = col.split() if isinstance(col, str) else []
+                    if (not parts or parts[0] not in names
+                            or parts[1:] not in ([], ["desc"]) or key == "columns" and parts[1:]):
+                        self.fail(f"{w}.{key}", f"no column {col!r} in this table"
+                                  + (" (optionally followed by desc)" if key == "order_by" else ""))
             out.append(Unique(tuple(u["columns"]), tuple(u.get("order_by", ())),
                               bool(u.get("warn_case_insensitive", False))))
         return tuple(out)
@@ -389,6 +475,13 @@ def _load_file(path: Path) -> Source:
         if c.source is None and c.derive is None and c.default is None and c.default_sql is None and c.not_null:
             reader.fail(f"columns ({c.target})", "a NOT NULL column needs a source, a derive rule or a default")
     unique = reader.uniques("unique", data.get("unique", []), [c.target for c in columns])
+    proposed = bool(reader.typed("proposed", data.get("proposed", False), bool, "true or false"))
+    unmapped = reader.typed("unmapped", data.get("unmapped", {}), dict, "a table of key = \"what it held\"")
+    for key, words in unmapped.items():
+        if not SOURCE_KEY.match(key):
+            reader.fail(f"unmapped.{key}", "not a plain key")
+        reader.typed(f"unmapped.{key}", words, str, "a string saying what the key held")
+    loss = reader.typed("loss", data["loss"], str, "a string") if "loss" in data else None
     if target is not None:
         reader.name("target", target)
         if "merge_target" in data:
@@ -404,7 +497,12 @@ def _load_file(path: Path) -> Source:
         table_name = reader.name("merge_target.table", mt["table"])
         table = reader.table("merge_target.", table_name, mt,
                              reader.columns("merge_target.columns", mt["columns"], sourced=False))
-    return Source(name, target, columns, unique, merge, table, path, hashlib.sha256(raw).hexdigest())
+    read = {k for c in columns for k in (c.source, *c.aliases, *(c.derive.keys if c.derive else ())) if k}
+    for key in unmapped:
+        if key in read:
+            reader.fail(f"unmapped.{key}", "a column reads this key")
+    return Source(name, target, columns, unique, merge, table, proposed=proposed, unmapped=tuple(unmapped.items()),
+                  loss=loss, path=path, sha256=hashlib.sha256(raw).hexdigest())
 
 
 def _load_skipped(path: Path) -> dict[str, Skipped]:
@@ -415,7 +513,7 @@ def _load_skipped(path: Path) -> dict[str, Skipped]:
         raise DeclarationError(f"declaration {path.name}: not valid TOML: {exc}") from None
     out = {}
     for name, entry in data.items():
-        reader.name(name, name)
+        reader.name(name, name[:-1] if name.endswith("*") and len(name) > 1 else name)
         reader.keys(name, entry, {"code", "reason"}, {"code", "reason"})
         reader.name(f"{name}.code", entry["code"])
         reader.typed(f"{name}.reason", entry["reason"], str, "a string")
@@ -505,9 +603,30 @@ def source(name: str) -> Source:
     return next(s for s in declarations().sources if s.name == name)
 
 
-def skipped_sources() -> dict[str, str]:
-    """Backup tables left behind on purpose: name -> reason (their rows are ``skipped``)."""
-    return {name: s.reason for name, s in declarations().skipped.items()}
+def skipped_sources() -> dict[str, Skipped]:
+    """D1 tables left behind on purpose, by name or name prefix (their rows are ``skipped`` with the
+    code, contract-additions §6)."""
+    return dict(declarations().skipped)
+
+
+def skip_of(table: str) -> Skipped | None:
+    """The declaration that leaves ``table`` behind, if any."""
+    return next((s for s in declarations().skipped.values() if s.matches(table)), None)
+
+
+SKIP_CODES = {
+    "unmapped_accepted": "no mapping; left behind with --accept-unmapped",
+    "skipped_by_name": "skipped by name at stage (--skip-table)",
+}
+"""The skip codes d1pg gives itself; the declared ones are in skipped-tables.toml."""
+
+
+def skip_reason(code: str | None) -> str:
+    """A skip code in words."""
+    if code is None:
+        return ""
+    declared = next((s.reason for s in declarations().skipped.values() if s.code == code), None)
+    return declared or SKIP_CODES.get(code, code)
 
 
 def merge_sources() -> list[Source]:

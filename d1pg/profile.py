@@ -86,7 +86,7 @@ def _mapped_as(table: str) -> dict[str, str]:
 
 
 def _describe(table: str, key: str, kinds: dict[str, str]) -> str:
-    if table in mapping.skipped_sources():
+    if mapping.skip_of(table) is not None:
         return "skipped table"
     if not kinds:
         return "no mapping"

@@ -7,6 +7,7 @@ import json
 from datetime import UTC
 from pathlib import Path
 
+from d1pg import mapping
 from d1pg.console import cell, mask_value, say
 
 # --- The report files of one migration (contract §9) -------------------------------------------
@@ -218,6 +219,5 @@ def impact_markdown(data: dict) -> str:
     return "\n".join(out)
 
 
-def _skip_reason(reason: str | None) -> str:
-    return {"unmapped_accepted": "no mapping; left behind with --accept-unmapped",
-            "skipped_by_name": "skipped by name at stage (--skip-table)"}.get(reason, reason or "")
+def _skip_reason(code: str | None) -> str:
+    return f"{code}: {mapping.skip_reason(code)}" if code else ""

@@ -23,7 +23,8 @@ def missing_tables(conn: psycopg.Connection, schema: str, names: list[str]) -> l
 def ddl(schema: str) -> list[str]:
     """The DDL of every declared target table, parents first (sql/schema/10_create_table.sql)."""
     return [render("schema/10_create_table.sql", table=t, target_schema=schema,
-                   declaration=source_of_table(t.name).path.name) for t in tables()]
+                   declaration=source_of_table(t.name).path.name, proposed=source_of_table(t.name).proposed)
+            for t in tables()]
 
 
 def create_schema(settings: Settings, *, quiet: bool = False) -> list[str]:

@@ -84,7 +84,8 @@ def steps(settings: Settings, server_version_num: int, staged: set[str]) -> list
     """The transform, rendered for one server and one staging, in execution order."""
     ctx = _context(settings, server_version_num, staged)
     out = [Step(t, None, render(t, **ctx)) for t in (
-        "transform/00_functions.sql", "transform/01_json_function.sql", "transform/10_prologue.sql",
+        "transform/00_functions.sql", "transform/01_json_function.sql", "transform/02_number_list_functions.sql",
+        "transform/10_prologue.sql",
         "transform/11_check_backup.sql", "transform/12_check_target.sql", "transform/13_prepare_target.sql",
         "transform/14_drop_foreign_keys.sql")]
     merge_sources = [s for s in ctx["sources"] if s.merge]

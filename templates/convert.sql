@@ -98,6 +98,12 @@ case
         then migration.to_jsonb_text(nullif({{ raw }} #>> '{}', ''))
     when jsonb_typeof({{ raw }}) <> 'null' then {{ raw }}
 end
+{%- elif column.kind == 'text_list' -%}
+migration.to_text_list({{ raw }})
+{%- elif column.kind == 'real' -%}
+migration.to_float4({{ raw }})
+{%- elif column.kind == 'double' -%}
+migration.to_float8({{ raw }})
 {%- elif column.kind == 'name_uuid' -%}
 case
     when migration.is_uuid_text(migration.scalar_text({{ raw }}))
@@ -158,6 +164,26 @@ case
         and {{ raw }} #>> '{}' <> ''
         and {{ value }} is null
         then 'invalid_json'
+end
+{% elif column.kind == 'text_list' %}
+case
+    when {{ value }} is not null then null
+    when
+        jsonb_typeof({{ raw }}) = 'string'
+        and ltrim({{ raw }} #>> '{}', E' \t\n\r') like '[%'
+        and migration.list_json({{ raw }}) is null
+        then 'invalid_json'
+    when
+        {{ is_present(raw) }}
+        and ({{ raw }} <> '""'::jsonb and btrim({{ raw }} #>> '{}', E' \t\n\r') <> 'null'
+             or jsonb_typeof({{ raw }}) <> 'string')
+        then 'check_violation'
+end
+{% elif column.kind in ('real', 'double') %}
+case
+    when {{ value }} is not null then null
+    when {{ is_present(raw) }} and migration.number_text({{ raw }}) is null then 'invalid_number'
+    when {{ is_present(raw) }} then 'out_of_range'
 end
 {% endif %}
 {%- endmacro -%}

@@ -1,3 +1,6 @@
+{% if proposed %}
+-- proposed: no such table in the app's PostgreSQL schema
+{% endif %}
 -- Create the target table {{ table.name }} where it is missing, as the app's own migration files
 -- define it: columns in their order, types, NOT NULL, defaults, primary key, CHECK, UNIQUE,
 -- foreign keys with their ON DELETE, and indexes (contract-additions §0). No extension is needed.

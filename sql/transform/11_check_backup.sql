@@ -14,10 +14,16 @@ begin
     where
         t.skipped_reason is null
         and t.table_name not in (
-            {% for name in mapped_sources + (skipped_sources | list) %}
-            {{ name | literal }}{{ "," if not loop.last }}
+            {% for name in mapped_sources %}
+            {{ name | literal }},
             {% endfor %}
-        );
+            {% for skip in skipped_sources.values() if skip.prefix is none %}
+            {{ skip.name | literal }}{{ "," if not loop.last }}
+            {% endfor %}
+        )
+        {% for skip in skipped_sources.values() if skip.prefix is not none %}
+        and not starts_with(t.table_name, {{ skip.prefix | literal }})
+        {% endfor %};
 
     select string_agg(m.name, ', ' order by m.name)
     into missing
