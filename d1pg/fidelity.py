@@ -103,6 +103,15 @@ def to_id(value, prefix: str) -> uuid.UUID | None:
     return name_uuid(f"{prefix}:{text}")
 
 
+def to_uuid(value) -> uuid.UUID | None:
+    """A uuid column that is no id: a canonical UUID kept (lower case); '' is null; else invalid_id."""
+    if is_missing(value) or value == "":
+        return None
+    if isinstance(value, str) and UUID_TEXT.fullmatch(value):
+        return uuid.UUID(value.lower())
+    raise Invalid("invalid_id")
+
+
 def to_boolean(value) -> bool | None:
     if is_missing(value):
         return None
@@ -269,6 +278,7 @@ CONVERTERS = {
     "text_list": lambda value, column, ctx: to_text_list(value)[0],
     "real": lambda value, column, ctx: to_float(value, single=True),
     "double": lambda value, column, ctx: to_float(value, single=False),
+    "uuid": lambda value, column, ctx: to_uuid(value),
     "name_uuid": lambda value, column, ctx: to_id(value, column.name_prefix),
     "verified": lambda value, column, ctx: to_verified(value, ctx.created_at),
 }

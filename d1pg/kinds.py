@@ -44,6 +44,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          "to float4 (contract-additions 4.3)"),
     Kind("double", "double precision", "double precision",
          "as real, without the float4 rounding (contract-additions 4.3)"),
+    Kind("uuid", "uuid", "uuid",
+         "a canonical UUID, kept (lower-cased); any other non-empty value is rejected invalid_id (a uuid "
+         "column that is no id and refers to nothing)"),
     Kind("name_uuid", "uuid", "uuid",
          "a UUID is kept; any other non-empty value becomes the name-based UUID of "
          "'<name_prefix>:<value>', recorded in migration.id_map under name_prefix"),

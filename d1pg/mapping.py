@@ -52,6 +52,7 @@ class DeriveRule:
     of: bool = False  # needs ``of``: the target column it is computed from
     keys: int = 0  # needs ``keys``: this many source keys (-1: one or more)
     max: bool = False  # needs ``max``: a length in characters
+    equals: bool = False  # needs ``equals``: a text the second key's value is compared with
     sourced: bool = True  # may stand beside a source key (the derived value fills in when it is missing)
 
 
@@ -67,6 +68,7 @@ DERIVE_RULES = {
     "onboarding_status": DeriveRule("from {keys}: 'completed', 'skipped', 'in_progress' or 'not_started'",
                                     keys=3),
     "id_of_key": DeriveRule("section 3's id of {keys} when the row has no id key", keys=1),
+    "alias_when": DeriveRule("{keys[0]} when {keys[1]} is {equals}", keys=2, equals=True),
 }
 """Derived values (all-tables.md G7, contract-additions 4.5). A rule beside a source key fills in the
 value when the source's is missing (null or absent); ``quest_status`` overrides it as its rule says;
@@ -86,10 +88,17 @@ class Derive:
     of: str | None = None  # the target column it is computed from
     keys: tuple[str, ...] = ()  # the source keys it reads
     max: int | None = None
+    equals: str | None = None
 
     @property
     def text(self) -> str:
-        return DERIVE_RULES[self.rule].text.format(of=self.of, keys=", ".join(self.keys), max=self.max)
+        keys = _Keys(self.keys)
+        return DERIVE_RULES[self.rule].text.format(of=self.of, keys=keys, max=self.max, equals=repr(self.equals))
+
+
+class _Keys(tuple):
+    def __format__(self, spec: str) -> str:
+        return ", ".join(self)
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,7 @@ class Column:
     ref_table: str | None = None  # parent target table
     ref_column: str = "id"
     on_delete: str | None = None  # the reference's ON DELETE action (ON_DELETE)
+    foreign_key: bool = True  # false: the target column has no FK; the value is still translated and checked
     derive: Derive | None = None
     name_prefix: str | None = None  # for kind name_uuid
     secret: bool = False
@@ -144,6 +154,7 @@ class Unique:
     columns: tuple[str, ...]
     order_by: tuple[str, ...] = ()  # which duplicate is kept: these columns ("col" or "col desc"), then backup order
     warn_case_insensitive: bool = False
+    index: str | None = None  # the target enforces it with this unique index, not a UNIQUE constraint
 
     @property
     def ordering(self) -> list[tuple[str, bool]]:
@@ -328,13 +339,18 @@ class _Reader:
             self.typed(f"{where}.value_map", value_map, dict, "a table of old = new")
             for old, new in value_map.items():
                 self.typed(f"{where}.value_map.{old}", new, str, "a string")
-        ref_table, ref_column, on_delete = None, "id", None
+        ref_table, ref_column, on_delete, foreign_key = None, "id", None, True
         if "references" in data:
             ref = data["references"]
-            self.keys(f"{where}.references", ref, {"table", "column", "on_delete"}, {"table", "on_delete"})
+            self.keys(f"{where}.references", ref, {"table", "column", "on_delete", "foreign_key"}, {"table"})
             ref_table = self.name(f"{where}.references.table", ref["table"])
             ref_column = self.name(f"{where}.references.column", ref.get("column", "id"))
-            on_delete = ref["on_delete"]
+            foreign_key = self.typed(f"{where}.references.foreign_key", ref.get("foreign_key", True), bool,
+                                     "true or false")
+            if foreign_key != ("on_delete" in ref):
+                self.fail(f"{where}.references.on_delete", "a foreign key states its on_delete; a reference "
+                          "without one (foreign_key = false) states none")
+            on_delete = ref.get("on_delete", "no action")
             if on_delete not in ON_DELETE:
                 self.fail(f"{where}.references.on_delete", f"{on_delete!r} is not one of {', '.join(ON_DELETE)}")
             if kind != "ref":
@@ -361,7 +377,8 @@ class _Reader:
             target=target, kind=kind, source=source, aliases=aliases,
             not_null=bool(self.typed(f"{where}.not_null", data.get("not_null", primary_key), bool, "true or false")),
             default=default, default_sql=default_sql, allowed=allowed, between=between, value_map=value_map,
-            ref_table=ref_table, ref_column=ref_column, on_delete=on_delete, derive=derive, name_prefix=name_prefix,
+            ref_table=ref_table, ref_column=ref_column, on_delete=on_delete, foreign_key=foreign_key, derive=derive,
+            name_prefix=name_prefix,
             secret=bool(self.typed(f"{where}.secret", data.get("secret", False), bool, "true or false")),
             primary_key=primary_key,
             holds_old_ids=bool(self.typed(f"{where}.holds_old_ids", data.get("holds_old_ids", False), bool,
@@ -369,11 +386,11 @@ class _Reader:
 
     def derive(self, where: str, d, data: dict) -> Derive:
         where = f"{where}.derive"
-        self.keys(where, d, {"rule", "of", "keys", "max"}, {"rule"})
+        self.keys(where, d, {"rule", "of", "keys", "max", "equals"}, {"rule"})
         rule = DERIVE_RULES.get(d["rule"])
         if rule is None:
             self.fail(f"{where}.rule", f"unknown rule {d['rule']!r} (known: {', '.join(DERIVE_RULES)})")
-        for key, needed in (("of", rule.of), ("max", rule.max), ("keys", bool(rule.keys))):
+        for key, needed in (("of", rule.of), ("max", rule.max), ("keys", bool(rule.keys)), ("equals", rule.equals)):
             if needed != (key in d):
                 self.fail(f"{where}.{key}", f"rule {d['rule']} {'needs' if needed else 'takes no'} {key}")
         of = self.name(f"{where}.of", d["of"]) if rule.of else None
@@ -386,7 +403,8 @@ class _Reader:
         size = self.typed(f"{where}.max", d["max"], int, "a number of characters") if rule.max else None
         if not rule.sourced and data.get("source", False) is not False:
             self.fail(where, f"a column derived by {d['rule']} has no source (source = false)")
-        return Derive(d["rule"], of, keys, size)
+        equals = self.typed(f"{where}.equals", d["equals"], str, "a string") if rule.equals else None
+        return Derive(d["rule"], of, keys, size, equals)
 
     def columns(self, where: str, data, sourced: bool = True) -> tuple[Column, ...]:
         """A list of columns; in a merge target (``sourced`` false) a column has no source key."""
@@ -406,7 +424,7 @@ class _Reader:
         out = []
         for i, u in enumerate(self.typed(where, data, list, "a list")):
             w = f"{where}[{i}]"
-            self.keys(w, u, {"columns", "order_by", "warn_case_insensitive"}, {"columns"})
+            self.keys(w, u, {"columns", "order_by", "warn_case_insensitive", "index"}, {"columns"})
             for key in ("columns", "order_by"):
                 for col in self.typed(f"{w}.{key}", u.get(key, []), list, "a list of column names"):
                     parts = col.split() if isinstance(col, str) else []
@@ -415,7 +433,8 @@ class _Reader:
                         self.fail(f"{w}.{key}", f"no column {col!r} in this table"
                                   + (" (optionally followed by desc)" if key == "order_by" else ""))
             out.append(Unique(tuple(u["columns"]), tuple(u.get("order_by", ())),
-                              bool(u.get("warn_case_insensitive", False))))
+                              bool(u.get("warn_case_insensitive", False)),
+                              self.name(f"{w}.index", u["index"]) if "index" in u else None))
         return tuple(out)
 
     def indexes(self, where: str, data, names: list[str]) -> tuple[Index, ...]:

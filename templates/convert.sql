@@ -104,6 +104,11 @@ migration.to_text_list({{ raw }})
 migration.to_float4({{ raw }})
 {%- elif column.kind == 'double' -%}
 migration.to_float8({{ raw }})
+{%- elif column.kind == 'uuid' -%}
+case
+    when migration.is_uuid_text(migration.scalar_text({{ raw }}))
+        then lower(migration.scalar_text({{ raw }}))::uuid
+end
 {%- elif column.kind == 'name_uuid' -%}
 case
     when migration.is_uuid_text(migration.scalar_text({{ raw }}))
@@ -131,6 +136,10 @@ end
 {% elif column.kind == 'ref' and not column.is_key_ref or column.kind == 'name_uuid' %}
 case
     when {{ is_structured(raw) }} then 'invalid_id'
+end
+{% elif column.kind == 'uuid' %}
+case
+    when {{ value }} is null and {{ is_present(raw) }} and {{ raw }} <> '""'::jsonb then 'invalid_id'
 end
 {% elif column.kind in ('text', 'ref') %}
 case

@@ -26,17 +26,18 @@ check ({{ name }} >= {{ column.between[0] | literal }} and {{ name }} <= {{ colu
 {%- if column.not_null and not column.primary_key %} not null{% endif %}
 {%- if column_default(column) %} default {{ column_default(column) }}{% endif %}
 {%- if column_check(column) %} {{ column_check(column) }}{% endif %}
-{%- if references and column.ref_table %}
+{%- if references and column.ref_table and column.foreign_key %}
  references {{ target_schema | ident }}.{{ column.ref_table | ident }} ({{ column.ref_column | ident }}) on delete {{ column.on_delete }}
 {%- endif -%}
 {%- endmacro -%}
 
 {#- The body of `create table`: columns, then unique constraints, one per line. -#}
 {%- macro table_body(table, target_schema, references=true) -%}
+{%- set constraints = table.unique | selectattr('index', 'none') | list -%}
 {%- for column in table.columns -%}
-{{ column_definition(column, target_schema, references) }}{{ ",\n" if not loop.last or table.unique }}
+{{ column_definition(column, target_schema, references) }}{{ ",\n" if not loop.last or constraints }}
 {%- endfor -%}
-{%- for key in table.unique -%}
+{%- for key in constraints -%}
 unique ({% for c in key.columns %}{{ c | ident }}{{ ", " if not loop.last }}{% endfor %}){{ ",\n" if not loop.last }}
 {%- endfor -%}
 {%- endmacro -%}

@@ -68,7 +68,7 @@ columns = [
     (GOOD.replace('target = "notes"', 'target = "Notes"'),
      r"notes\.toml: target: 'Notes' is not a plain identifier"),
     (GOOD.replace('{ name = "body", kind = "text" }', '{ name = "body", kind = "ref", references = { table = "x" } }'),
-     r"columns\[1\] \(body\)\.references\.on_delete: missing"),
+     r"columns\[1\] \(body\)\.references\.on_delete: a foreign key states its on_delete"),
     (GOOD.replace('{ name = "body", kind = "text" }',
                   '{ name = "body", kind = "ref", references = { table = "ghosts", on_delete = "cascade" } }'),
      r"notes\.toml: columns \(body\)\.references\.table: no declared target table 'ghosts'"),

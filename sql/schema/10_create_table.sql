@@ -9,6 +9,11 @@
 create table if not exists {{ target_schema | ident }}.{{ table.name | ident }} (
     {{ table_body(table, target_schema) | indent(4) }}
 );
+{% for key in table.unique if key.index %}
+
+create unique index if not exists {{ key.index | ident }}
+on {{ target_schema | ident }}.{{ table.name | ident }} ({{ key.columns | map('ident') | join(', ') }});
+{% endfor %}
 {% for index in table.indexes %}
 
 create index if not exists {{ index_name(table, index) }}

@@ -10,22 +10,28 @@
 create temporary table {{ table.name | ident }} (
     {{ table_body(table, target_schema, references=false) | indent(4) }}
 ) on commit drop;
+{% for key in table.unique if key.index %}
+create unique index on {{ table.name | ident }} ({{ key.columns | map('ident') | join(', ') }});
+{% endfor %}
 
 {% endfor %}
 do $$
 declare
     problems text;
 begin
+    {% set fks = [] %}
+    {% for table in tables %}
+    {% for c in table.refs if c.foreign_key %}
+    {% set _ = fks.append((table, c)) %}
+    {% endfor %}
+    {% endfor %}
     with declared_fks (table_name, column_name, parent_table, parent_column, on_delete) as (
         values
-        {% for table in tables %}
-        {% set outer_last = loop.last %}
-        {% for c in table.refs %}
+        {% for table, c in fks %}
         (
             {{ table.name | literal }}, {{ c.target | literal }}, {{ c.ref_table | literal }},
             {{ c.ref_column | literal }}, {{ c.on_delete | literal }}
-        ){{ "," if not (outer_last and loop.last) }}
-        {% endfor %}
+        ){{ "," if not loop.last }}
         {% endfor %}
     ),
 
