@@ -36,7 +36,8 @@ SOURCE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 WORK_COLUMNS = {"ord", "source_id", "run_id", "bucket", "bucket_reason", "reject_column", "raw_value",
                 "orphan_column", "first_failure", "checked_references", "checked_eligibility", "checked_keys"}
-WORK_PREFIXES = ("raw_", "final_", "error_", "missing_", "nulled_", "key_eligible_", "duplicate_key_")
+WORK_PREFIXES = ("raw_", "final_", "error_", "missing_", "nulled_", "key_eligible_", "duplicate_key_", "rawkey_",
+                 "alias_read_", "derived_")
 """Column names of the transform's work tables; no target column may use them."""
 
 SECRET_KEYS = frozenset({"access_token", "refresh_token", "id_token", "session_state", "sessionToken", "token"})
@@ -238,6 +239,15 @@ class Source:
             for key in (c.source, *c.aliases, *(c.derive.keys if c.derive else ())):
                 if key and key not in out:
                     out.append(key)
+        return out
+
+    @property
+    def derive_keys(self) -> list[str]:
+        """The source keys derive rules read beside the columns' own (object, status rules)."""
+        out: list[str] = []
+        for c in self.columns:
+            if c.derive and c.derive.rule not in ("id_of_key", "alias_when"):
+                out += [k for k in c.derive.keys if k not in out]
         return out
 
     @property
@@ -516,6 +526,10 @@ def _load_file(path: Path) -> Source:
         table_name = reader.name("merge_target.table", mt["table"])
         table = reader.table("merge_target.", table_name, mt,
                              reader.columns("merge_target.columns", mt["columns"], sourced=False))
+    for c in columns:
+        if c.ref_table is not None and c.ref_table == target and c.on_missing != "skip":
+            reader.fail(f"columns ({c.target}).references", "a reference to the table's own rows is NOT NULL or ON "
+                        "DELETE CASCADE (it is resolved to a fixed point; contract-additions 5.1)")
     read = {k for c in columns for k in (c.source, *c.aliases, *(c.derive.keys if c.derive else ())) if k}
     for key in unmapped:
         if key in read:
