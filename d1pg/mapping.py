@@ -241,6 +241,32 @@ class Source:
                     out.append(key)
         return out
 
+    def key_reads(self) -> dict[str, list[tuple]]:
+        """Each source key a column reads, with when a row's key is read (contract-additions 4.4):
+        ``[]`` always; else any of ``("absent", keys)`` (read when none of ``keys`` is in the row: an
+        alias) or ``("absent_when", keys, key, equals)`` (alias_when). A key present in a row where it
+        is not read is an unmapped value."""
+        reads: dict[str, list[tuple] | None] = {}
+
+        def read(key: str, condition: tuple | None) -> None:
+            if reads.get(key, ()) is None:
+                return
+            reads[key] = None if condition is None else [*reads.get(key, []), condition]
+
+        for c in self.columns:
+            if c.source:
+                read(c.source, None)
+            before = [c.source] if c.source else []
+            for alias in c.aliases:
+                read(alias, ("absent", tuple(before)))
+                before.append(alias)
+            if c.derive and c.derive.rule == "alias_when":
+                read(c.derive.keys[0], ("absent_when", tuple(before), c.derive.keys[1], c.derive.equals))
+            elif c.derive and c.derive.rule != "id_of_key":
+                for key in c.derive.keys:
+                    read(key, None)
+        return {k: v or [] for k, v in reads.items()}
+
     @property
     def derive_keys(self) -> list[str]:
         """The source keys derive rules read beside the columns' own (object, status rules)."""
