@@ -287,8 +287,11 @@ class _FidelityContext:
         """Target rows by ``key``; jsonb comes back as text so numbers stay exact."""
         cols = list(columns)
         json_cols = {c.target for c in mapping.table(table).columns if c.kind == "json"}
-        select = sql.SQL(", ").join(
-            sql.SQL("{}::text").format(sql.Identifier(c)) if c in json_cols else sql.Identifier(c) for c in cols)
+        real_cols = {c.target for c in mapping.table(table).columns if c.kind == "real"}
+        select = sql.SQL(", ").join(  # a real read as text is its shortest float4 form: widen it exactly first
+            sql.SQL("{}::text").format(sql.Identifier(c)) if c in json_cols
+            else sql.SQL("{}::double precision").format(sql.Identifier(c)) if c in real_cols
+            else sql.Identifier(c) for c in cols)
         rows = self.conn.execute(sql.SQL("select {} from {} where {} = any(%s)").format(
             select, qualified(self.schema, table), sql.Identifier(key)), [values]).fetchall()
         out = {}
