@@ -20,8 +20,8 @@ from d1pg.render import environment, render
 CORPUS = {
     "text_list": [
         None, "", "null", " null ", "[]", '["a","b"]', '  ["b", "a", "a"]', '[" x "]', "chest,triceps",
-        "chest, triceps", " barbell ", "a,,b, ,", "none", "   ", "[1,2]", '["a",null]', '["a",', "{}", "[object Object]",
-        '{"a":1}', "7", ["x", "y"], [1], {"a": 1}, 3, True, "é,ü", "[\"日本\"]",
+        "chest, triceps", " barbell ", "a,,b, ,", "none", "   ", "[1,2]", '["a",null]', '["a",', "{}",
+        "[object Object]", '{"a":1}', "7", ["x", "y"], [1], {"a": 1}, 3, True, "é,ü", "[\"日本\"]",
     ],
     "real": [
         None, 0, 1, -1, "0.1", Decimal("0.1"), Decimal("62.5"), "1e-3", "1E+2", Decimal("3.4028235e38"),
