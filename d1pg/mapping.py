@@ -23,7 +23,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from d1pg.errors import D1pgError
-from d1pg.identifiers import is_plain_identifier
+from d1pg.identifiers import is_plain_identifier, literal
 from d1pg.kinds import CLOCK_DEFAULTS, KEY_REF_TYPE, KINDS
 
 TABLES_DIR = Path(__file__).resolve().parent / "tables"
@@ -113,6 +113,7 @@ class Column:
     default_sql: str | None = None  # a DEFAULT that reads the clock or makes a value (kinds.CLOCK_DEFAULTS)
     allowed: tuple | None = None  # CHECK (column IN (...))
     between: tuple[int, int] | None = None  # CHECK (column >= lo AND column <= hi)
+    check_null: bool = False  # the CHECK is written "column IS NULL OR (...)", as the app's file writes it
     value_map: dict | None = None  # applied before the check
     ref_table: str | None = None  # parent target table
     ref_column: str = "id"
@@ -167,7 +168,7 @@ class Unique:
 class Index:
     columns: tuple[str, ...]  # column names, each optionally followed by " desc"
     name: str | None = None
-    where: tuple[str, str] | None = None  # (column, "= true" | "= false" | "is not null")
+    where: tuple[str, str] | None = None  # (column, "= true" | "= false" | "is not null" | "= '<text>'")
 
     @property
     def column_names(self) -> list[str]:
@@ -300,7 +301,8 @@ class Skipped:
 # Loading
 
 _COLUMN_KEYS = {"name", "kind", "source", "aliases", "not_null", "default", "default_sql", "allowed", "between",
-                "value_map", "references", "derive", "name_prefix", "secret", "primary_key", "holds_old_ids"}
+                "value_map", "references", "derive", "name_prefix", "secret", "primary_key", "holds_old_ids",
+                "check_null"}
 _TABLE_KEYS = {"target", "merge", "columns", "unique", "indexes", "merge_target", "description", "proposed",
                "unmapped", "loss"}
 _MERGE_TARGET_KEYS = {"table", "columns", "unique", "indexes"}
@@ -418,7 +420,8 @@ class _Reader:
             secret=bool(self.typed(f"{where}.secret", data.get("secret", False), bool, "true or false")),
             primary_key=primary_key,
             holds_old_ids=bool(self.typed(f"{where}.holds_old_ids", data.get("holds_old_ids", False), bool,
-                                          "true or false")))
+                                          "true or false")),
+            check_null=bool(self.typed(f"{where}.check_null", data.get("check_null", False), bool, "true or false")))
 
     def derive(self, where: str, d, data: dict) -> Derive:
         where = f"{where}.derive"
@@ -487,12 +490,17 @@ class _Reader:
             cond = None
             if "where" in x:
                 c = x["where"]
-                self.keys(f"{w}.where", c, {"column", "is"}, {"column", "is"})
+                self.keys(f"{w}.where", c, {"column", "is", "equals"}, {"column"})
                 if c["column"] not in names:
                     self.fail(f"{w}.where.column", f"no column {c['column']!r} in this table")
-                if c["is"] not in (True, False, "not null"):
+                if ("is" in c) == ("equals" in c):
+                    self.fail(f"{w}.where", "states either is (true, false, \"not null\") or equals (a text)")
+                if "equals" in c:
+                    cond = (c["column"], "= " + literal(self.typed(f"{w}.where.equals", c["equals"], str, "a text")))
+                elif c["is"] not in (True, False, "not null"):
                     self.fail(f"{w}.where.is", "must be true, false or \"not null\"")
-                cond = (c["column"], {True: "= true", False: "= false", "not null": "is not null"}[c["is"]])
+                else:
+                    cond = (c["column"], {True: "= true", False: "= false", "not null": "is not null"}[c["is"]])
             out.append(Index(tuple(cols), name, cond))
         return tuple(out)
 
