@@ -7,7 +7,6 @@ A leaf module: it imports nothing of d1pg.
 from __future__ import annotations
 
 import math
-
 import re
 
 PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
