@@ -219,7 +219,7 @@ end
 
 {#- The reason a converted value breaks the column's NOT NULL or CHECK, or nothing at all. -#}
 {%- macro constraint_error(column, value) -%}
-{% if column.not_null or column.allowed or column.between %}
+{% if column.not_null or column.allowed or column.between or column.at_least is not none %}
 case
 {% if column.not_null %}
     when {{ value }} is null then 'null_not_allowed'
@@ -231,6 +231,9 @@ case
 {% if column.between %}
     when {{ value }} not between {{ column.between[0] | literal }} and {{ column.between[1] | literal }}
         then 'check_violation'
+{% endif %}
+{% if column.at_least is not none %}
+    when {{ value }} < {{ column.at_least | literal }} then 'check_violation'
 {% endif %}
 end
 {% endif %}

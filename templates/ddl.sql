@@ -18,6 +18,8 @@
 check ({{ null }}{{ name }} in ({% for v in column.allowed %}{{ v | literal }}{{ ", " if not loop.last }}{% endfor %}){{ close }})
 {%- elif column.between -%}
 check ({{ null }}{{ name }} >= {{ column.between[0] | literal }} and {{ name }} <= {{ column.between[1] | literal }}{{ close }})
+{%- elif column.at_least is not none -%}
+check ({{ null }}{{ name }} >= {{ column.at_least | literal }}{{ close }})
 {%- endif -%}
 {%- endmacro -%}
 

@@ -78,7 +78,7 @@ checked as materialized (
         {% for col in source.columns %}
         {% set error = column_error(col, 'm.' ~ raw_of(col), 'm.' ~ (col.target | ident), 'm.' ~ (('final_' ~ col.target) | ident)) %}
         {% if error %}
-        {{ error | indent(8) }} as {{ ('error_' ~ col.target) | ident }},
+        {{ error | indent(8) }} as {{ ('failure_' ~ col.target) | ident }},
         {% endif %}
         {% endfor %}
         m.*
@@ -91,10 +91,10 @@ first_failures as materialized (
         case
             {% for col in source.columns %}
             {% if column_error(col, 'x', 'x', 'x') %}
-            when e.{{ ('error_' ~ col.target) | ident }} is not null
+            when e.{{ ('failure_' ~ col.target) | ident }} is not null
                 then array[
                     {{ col.target | literal }},
-                    e.{{ ('error_' ~ col.target) | ident }},
+                    e.{{ ('failure_' ~ col.target) | ident }},
                     {{ ('e.' ~ raw_of(col) ~ " #>> '{}'") if col.source else 'null' }}
                 ]
             {% endif %}
