@@ -315,7 +315,7 @@ coalesce(
 {%- set d = column.derive -%}
 {%- set value = 'c.' ~ (column.target | ident) -%}
 {%- if d.rule in ('id_of_key', 'alias_when') -%}
-c.{{ ('derived_' ~ column.target) | ident }}
+c.{{ ('alias_read_' ~ column.target) | ident }}
 {%- elif d.rule == 'quest_status' -%}
 {{ final }} is distinct from {{ ('coalesce(' ~ value ~ ', ' ~ (column.default | literal) ~ ')') if column.default is not none else value }}
 {%- elif column.source -%}

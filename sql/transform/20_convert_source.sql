@@ -298,7 +298,7 @@ select
     g.{{ ('derived_' ~ col.target) | ident }},
     {% endfor %}
     {% for col in source.columns %}
-    {% if col.kind == 'ref' and col.on_missing == 'null' %}
+    {% if col in source.refs and col.on_missing == 'null' %}
     case
         when not g.{{ ('missing_' ~ col.target) | ident }} then g.{{ ('final_' ~ col.target) | ident }}
     end as {{ col.target | ident }}{{ "," if not loop.last }}
