@@ -143,7 +143,7 @@ def test_spreadsheet_safe_neutralises_formulas_but_not_numbers():
 
 def test_status_shows_what_is_staged_and_the_last_runs_with_their_outcome(tmp_path, pg_settings, capsys):
     backup = write_backup(tmp_path / "b.json", {**{n: [] for n in SOURCES}, "users": [user(U1)],
-                                                "focus_sessions": [{"id": 1}], "sessions": [{"id": "s"}]})
+                                                "legacy_notes": [{"id": 1}], "sessions": [{"id": "s"}]})
     create_schema(pg_settings, quiet=True)
     stage(pg_settings, backup, skip_tables=("sessions",), quiet=True)
     with pytest.raises(InputError):
@@ -157,8 +157,8 @@ def test_status_shows_what_is_staged_and_the_last_runs_with_their_outcome(tmp_pa
     assert got.stage_run["backup_path"] == str(backup)
     assert [(r["step"], r["status"]) for r in got.runs] == [("transform", "succeeded"), ("transform", "failed"),
                                                             ("stage", "succeeded")]
-    assert "without a mapping: focus_sessions" in got.runs[1]["failure"]
-    assert "without a mapping: focus_sessions" in out and str(run_id) in out
+    assert "without a mapping: legacy_notes" in got.runs[1]["failure"]
+    assert "without a mapping: legacy_notes" in out and str(run_id) in out
     assert str(got.last_transform["run_id"]) == run_id and got.last_transform["staged"] == 3
     assert [r["step"] for r in status(pg_settings, runs=1, quiet=True).runs] == ["transform"]
 

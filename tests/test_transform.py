@@ -280,11 +280,11 @@ def test_progress_merge_wallet_wins_and_conflicts_are_recorded(tmp_path, pg_sett
 
 
 def test_unmapped_tables_stop_the_transform_unless_accepted(tmp_path, pg_settings, query):
-    with pytest.raises(InputError, match="without a mapping: focus_sessions"):
-        run(tmp_path, pg_settings, {"users": [user()], "focus_sessions": [{"id": 1}]})
+    with pytest.raises(InputError, match="without a mapping: legacy_notes"):
+        run(tmp_path, pg_settings, {"users": [user()], "legacy_notes": [{"id": 1}]})
     assert query("select count(*) from users") == [(0,)]
     rid = transform(pg_settings, Options(accept_unmapped=True), quiet=True)
-    assert outcomes(query, rid)["focus_sessions"] == (1, 0, 0, 1, 0, 0)
+    assert outcomes(query, rid)["legacy_notes"] == (1, 0, 0, 1, 0, 0)
 
 
 def test_absent_source_tables_stop_the_transform_unless_accepted(tmp_path, pg_settings, query):
