@@ -128,3 +128,154 @@ def test_value_maps_apply_after_aliasing_books_status(status, expected, tmp_path
          "current_page": 0, "created_at": CREATED, "updated_at": CREATED}]})
     assert query("select status, completed_at::text from public.books") == [(expected, "2026-01-05 10:00:00+00")]
     assert_validates(pg_settings)
+
+
+def event(eid, parent=None, **kw):
+    return {"id": eid, "user_id": U1, "title": f"event {eid}", "event_type": "general", "start_time": "2026-01-05",
+            "all_day": 0, "parent_event_id": parent, "created_at": CREATED, "updated_at": CREATED, **kw}
+
+
+def test_g3b_a_self_reference_is_resolved_to_a_fixed_point_and_orphans_cascade_down_the_chain(
+        tmp_path, pg_settings, query):
+    run(tmp_path, pg_settings, {"users": [USER], "calendar_events": [
+        event("grandchild", "child"), event("child", "root"), event("root"),  # children first: order is no matter
+        event("lost_child", "lost_parent"), event("lost_parent", "gone"), event("lost_grandchild", "lost_child"),
+        event("loop_a", "loop_b"), event("loop_b", "loop_a"),
+    ]})
+    assert sorted(r[0] for r in query("select title from public.calendar_events")) == [
+        "event child", "event grandchild", "event root"]
+    orphans = query("select source_ord, fk_column, action from migration.orphans where source_table = 'calendar_events'"
+                    " order by source_ord")
+    assert orphans == [(i, "parent_event_id", "skipped") for i in (3, 4, 5, 6, 7)]
+    assert_validates(pg_settings)
+
+
+def test_g3a_a_reference_without_foreign_key_is_translated_and_a_missing_parent_nulled(tmp_path, pg_settings, query):
+    run(tmp_path, pg_settings, {"users": [USER], "workouts": [workout("w_1")], "calendar_events": [
+        event("with_workout", workout_id="w_1"), event("missing_workout", workout_id="w_gone")]})
+    got = dict(query("select title, workout_id::text from public.calendar_events"))
+    assert got["event with_workout"] == str(query("select id from public.workouts")[0][0])
+    assert got["event missing_workout"] is None
+    assert query("select fk_column, action, missing_value from migration.orphans") == [("workout_id", "nulled", "w_gone")]
+    assert_validates(pg_settings)
+
+
+def skill(sid, key):
+    return {"id": sid, "key": key, "name": key.title(), "description": None, "category": "general", "icon": None,
+            "max_level": 10, "stars_per_level": 10, "sort_order": 0, "created_at": CREATED}
+
+
+def quest(qid, skill_id=None, created_by=None, **kw):
+    return {"id": qid, "title": f"quest {qid}", "type": "daily", "xp_reward": 10, "coin_reward": 5, "target": 1,
+            "skill_id": skill_id, "is_active": 1, "created_by": created_by, "created_at": CREATED,
+            "updated_at": CREATED, **kw}
+
+
+def test_g2_a_reference_by_key_holding_a_parents_id_becomes_its_key(tmp_path, pg_settings, query):
+    run(tmp_path, pg_settings, {"users": [USER], "skill_definitions": [skill("skill_focus", "focus")],
+                                "universal_quests": [
+        quest("by_key", "focus"), quest("by_id", "skill_focus"), quest("unknown", "cooking", created_by=U1),
+        quest("system", created_by="system"), quest("special", type="special")]})
+    assert dict(query("select title, skill_key from public.universal_quests")) == {
+        "quest by_key": "focus", "quest by_id": "focus", "quest unknown": None, "quest system": None}
+    assert dict(query("select title, created_by::text from public.universal_quests"))["quest unknown"] == U1
+    assert sorted(query("select fk_column, action, missing_value from migration.orphans")) == [
+        ("created_by", "nulled", "system"), ("skill_key", "nulled", "cooking")]
+    assert [(r[2], r[3], r[4]) for r in rejects(query)] == [("type", "check_violation", "special")]
+    assert derived(query, "universal_quests") == {("skill_key", "the key of the parent whose id it held"): 1}
+    assert_validates(pg_settings)
+
+
+def test_g7_derived_values_of_each_rule(tmp_path, pg_settings, query):
+    long = "Practice scales daily " * 10
+    run(tmp_path, pg_settings, {
+        "users": [USER],
+        "user_interests": [{"id": f"interest_{U1}_music", "user_id": U1, "interest_key": "music", "priority": 2,
+                            "created_at": CREATED}],
+        "ideas": [{"id": "idea_1", "user_id": U1, "content": f"{long}\nsecond line", "is_favorite": 1,
+                   "created_at": CREATED, "updated_at": CREATED},
+                  {"id": "idea_2", "user_id": U1, "title": "Own title", "content": "x", "is_favorite": 0,
+                   "created_at": CREATED, "updated_at": CREATED}],
+        "feedback": [{"id": "feedback-1", "user_id": U1, "type": "bug", "message": "It broke\r\nbadly", "status": "new",
+                      "page_url": "/today", "user_agent": None, "created_at": CREATED},
+                     {"id": "feedback-2", "user_id": None, "type": "bug", "message": "anon", "status": "new",
+                      "created_at": CREATED}],
+        "authenticators": [{"credentialID": "cred-1", "userId": U1, "providerAccountId": "p", "credentialPublicKey": "k",
+                            "counter": 3, "credentialDeviceType": "singleDevice", "credentialBackedUp": 1}],
+    })
+    assert query("select interest_key, interest_label from public.user_interests") == [("music", "music")]
+    titles = sorted(r[0] for r in query("select title from public.ideas"))
+    assert titles == sorted(["Own title", long[:120]])
+    assert query("select title, metadata, status from public.feedback") == [("It broke", {"page_url": "/today"}, "open")]
+    assert [(r[0], r[2], r[3]) for r in rejects(query)] == [("feedback", "user_id", "null_not_allowed")]
+    assert query("select credential_id from public.authenticators") == [("cred-1",)]
+    assert query("select new_id::text from migration.id_map where table_name = 'authenticators'") == [
+        (str(query("select id from public.authenticators")[0][0]),)]
+    rules = {**derived(query, "ideas"), **derived(query, "feedback"), **derived(query, "user_interests"),
+             **derived(query, "authenticators")}
+    assert rules == {("title", "the first line of content, cut to 120 characters"): 1,
+                     ("title", "the first line of description, cut to 120 characters"): 1,
+                     ("metadata", "an object of the non-null page_url, user_agent"): 1,
+                     ("interest_label", "a copy of interest_key"): 1,
+                     ("id", "section 3's id of credentialID when the row has no id key"): 1}
+    assert_validates(pg_settings)
+
+
+def test_g7_status_rules_purchases_quest_progress_and_onboarding(tmp_path, pg_settings, query):
+    item = {"id": "item_theme_dark", "key": "theme_dark", "name": "Dark", "category": "theme", "cost_coins": 10,
+            "is_global": 1, "is_available": 1, "is_active": 1, "is_consumable": 0, "sort_order": 0,
+            "created_at": CREATED}
+
+    def purchase(pid, **kw):
+        return {"id": pid, "user_id": U1, "item_id": "item_theme_dark", "cost_coins": 10, "purchased_at": CREATED, **kw}
+
+    def progress(pid, uid, status, completed, updated=CREATED):
+        return {"id": pid, "user_id": uid, "quest_id": "uq_focus_1", "status": status, "progress": 1,
+                "completed": completed, "created_at": CREATED, "updated_at": updated}
+
+    flow = {"id": "flow_main_v1", "name": "main", "is_active": 1, "total_steps": 1, "version": 1,
+            "created_at": CREATED}
+    u2 = "2d8fac40-6c6d-4daf-9d3c-2f4e5f6a7b82"
+    run(tmp_path, pg_settings, {
+        "users": [USER, user(u2)], "market_items": [item],
+        "user_purchases": [purchase("p_open"), purchase("p_redeemed", redeemed_at=CREATED),
+                           purchase("p_old_shape", redeemed=1)],
+        "universal_quests": [quest("uq_focus_1")],
+        "user_quest_progress": [progress("uqp_1", U1, "available", 1), progress("uqp_2", u2, "claimed", 1),
+                                progress("uqp_3", u2, "in_progress", 0, "2026-01-09 10:00:00"),
+                                progress("uqp_4", U1, "available", "yes")],
+        "onboarding_flows": [flow],
+        "user_onboarding_state": [{"id": f"onboarding_{U1}", "user_id": U1, "flow_id": "flow_main_v1",
+                                   "completed": 0, "skipped": 1, "current_step": 2, "can_resume": 1,
+                                   "created_at": CREATED, "updated_at": CREATED}],
+    })
+    assert sorted(r[0] for r in query("select status from public.user_purchases")) == [
+        "purchased", "redeemed", "redeemed"]
+    # U2's in_progress row is the latest, so it keeps (user, quest) and the claimed one is a duplicate
+    assert sorted(query("select status from public.user_quest_progress")) == [("completed",), ("in_progress",)]
+    assert sorted((r[2], r[3]) for r in rejects(query)) == [("status", "invalid_boolean"),
+                                                            ("user_id, quest_id", "duplicate_key")]
+    assert query("select status from public.user_onboarding_state") == [("skipped",)]
+    assert_validates(pg_settings)
+
+
+def focus(fid, **kw):
+    return {"id": fid, "user_id": U1, "mode": "focus", "started_at": CREATED, "xp_awarded": 0, "coins_awarded": 0,
+            "created_at": CREATED, **kw}
+
+
+def test_alias_when_an_older_end_time_is_read_by_the_status_it_ended_with(tmp_path, pg_settings, query):
+    end = "2026-01-02 10:25:00"
+    run(tmp_path, pg_settings, {"users": [USER], "focus_sessions": [
+        focus("f_c", duration=1500, status="completed", completed_at=end),
+        focus("f_a_done", planned_duration=1500, status="completed", ended_at=end),
+        focus("f_a_quit", planned_duration=900, status="abandoned", ended_at=end),
+        focus("f_a_active", planned_duration=600, status="active", ended_at=end)]})
+    t = "2026-01-02 10:25:00+00"
+    rows = sorted(query("select status, duration_seconds, completed_at::text, abandoned_at::text"
+                        " from public.focus_sessions"))
+    assert rows == [("abandoned", 900, None, t), ("active", 600, None, None), ("completed", 1500, t, None),
+                    ("completed", 1500, t, None)]
+    # ended_at of a status that is neither is not read: an unmapped value
+    assert unmapped(query, "focus_sessions") == {"ended_at": 1}
+    assert_validates(pg_settings)
