@@ -156,7 +156,8 @@ def test_g3a_a_reference_without_foreign_key_is_translated_and_a_missing_parent_
     got = dict(query("select title, workout_id::text from public.calendar_events"))
     assert got["event with_workout"] == str(query("select id from public.workouts")[0][0])
     assert got["event missing_workout"] is None
-    assert query("select fk_column, action, missing_value from migration.orphans") == [("workout_id", "nulled", "w_gone")]
+    assert query("select fk_column, action, missing_value from migration.orphans") == [
+        ("workout_id", "nulled", "w_gone")]
     assert_validates(pg_settings)
 
 
@@ -200,13 +201,15 @@ def test_g7_derived_values_of_each_rule(tmp_path, pg_settings, query):
                       "page_url": "/today", "user_agent": None, "created_at": CREATED},
                      {"id": "feedback-2", "user_id": None, "type": "bug", "message": "anon", "status": "new",
                       "created_at": CREATED}],
-        "authenticators": [{"credentialID": "cred-1", "userId": U1, "providerAccountId": "p", "credentialPublicKey": "k",
-                            "counter": 3, "credentialDeviceType": "singleDevice", "credentialBackedUp": 1}],
+        "authenticators": [{"credentialID": "cred-1", "userId": U1, "providerAccountId": "p",
+                            "credentialPublicKey": "k", "counter": 3, "credentialDeviceType": "singleDevice",
+                            "credentialBackedUp": 1}],
     })
     assert query("select interest_key, interest_label from public.user_interests") == [("music", "music")]
     titles = sorted(r[0] for r in query("select title from public.ideas"))
     assert titles == sorted(["Own title", long[:120]])
-    assert query("select title, metadata, status from public.feedback") == [("It broke", {"page_url": "/today"}, "open")]
+    assert query("select title, metadata, status from public.feedback") == [
+        ("It broke", {"page_url": "/today"}, "open")]
     assert [(r[0], r[2], r[3]) for r in rejects(query)] == [("feedback", "user_id", "null_not_allowed")]
     assert query("select credential_id from public.authenticators") == [("cred-1",)]
     assert query("select new_id::text from migration.id_map where table_name = 'authenticators'") == [
