@@ -26,7 +26,7 @@ import psycopg
 from psycopg.copy import LibpqWriter
 from psycopg.types.json import Jsonb
 
-from d1pg import console
+from d1pg import console, mapping
 from d1pg.audit import audited
 from d1pg.backup import Unstorable
 from d1pg.config import Settings
@@ -163,8 +163,10 @@ def _load(conn: psycopg.Connection, reader, skip: set[str], progress: bool | Non
                 raise InputError(
                     f"{reader.path}: table {_shown(name)}: its name holds \\u0000 or an unpaired surrogate, which"
                     " PostgreSQL cannot store, so it can be neither staged nor recorded as skipped; nothing was staged")
-            if name in skip:
-                table.skipped_reason = "skipped_by_name"
+            bookkeeping = mapping.skip_of(name)
+            if name in skip or bookkeeping is not None and bookkeeping.code == "d1_bookkeeping":
+                # by name, or D1's own tables (contract-additions §6): counted, not staged
+                table.skipped_reason = "skipped_by_name" if name in skip else bookkeeping.code
                 table.rows = sum(item.rows if type(item) is RowRun else 1 for item in rows)
             elif not is_plain_identifier(name):
                 raise InputError(

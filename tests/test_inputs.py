@@ -24,8 +24,9 @@ from d1pg.inputs import detect_format, open_input
 from d1pg.inputs.sqlite_rows import js_number
 from d1pg.mapping import target_tables
 from d1pg.migrate import migrate
+from d1pg.schema import create_schema
 from d1pg.stage import stage
-from d1pg.transform import Options
+from d1pg.transform import Options, transform
 
 D1_SCHEMA = Path(__file__).parent / "data" / "d1" / "core_schema.sql"
 CORE = ("users accounts sessions skill_definitions achievement_definitions user_skills user_achievements"
@@ -180,6 +181,34 @@ def test_a_blob_is_an_unstorable_reject_naming_its_column(tmp_path, pg_settings,
         assert [r[1] for r in rows[1:]] == [{"id": "b", "body": None, "name": "two"},
                                            {"id": "c", "body": "text", "name": "three"}]
         assert query("select staged_rows, unstorable_rows from migration.staged_tables") == [(3, 1)]
+
+
+def test_d1_bookkeeping_tables_are_counted_as_skipped_not_staged(tmp_path, pg_settings, query):
+    """contract-additions §6: d1_migrations, sqlite_sequence and any _cf_* table are D1's own, not app
+    data: listed with their rows, skipped as d1_bookkeeping, never an unmapped table."""
+    database = tmp_path / "d1.sqlite"
+    conn = sqlite3.connect(database)
+    conn.executescript(
+        "create table d1_migrations (id integer primary key autoincrement, name text, applied_at text);"
+        "insert into d1_migrations (name, applied_at) values ('0100_master_reset.sql', '2026-01-07 10:00:00');"
+        "create table _cf_KV (key text primary key, value blob) without rowid;"
+        "insert into _cf_KV values ('a', x'00ff'), ('b', x'01');"
+        "create table t (x integer primary key); create index t_x on t (x); insert into t values (1); analyze;"
+        "delete from t; drop index t_x;")
+    conn.commit()
+    conn.close()
+    stage(pg_settings, database, quiet=True)
+    staged = query("select table_name, staged_rows, loaded_rows, skipped_reason from migration.staged_tables"
+                   " where table_name <> 't'")  # sqlite_stat1 (SQLite's own, from analyze) is not listed
+    assert sorted(staged) == [("_cf_KV", 2, 0, "d1_bookkeeping"), ("d1_migrations", 1, 0, "d1_bookkeeping"),
+                              ("sqlite_sequence", 1, 0, "d1_bookkeeping")]
+    assert query("select tablename from pg_tables where schemaname = 'staging'") == [("t",)]
+    create_schema(pg_settings, quiet=True)
+    run_id = transform(pg_settings, Options(accept_missing=True, accept_unmapped=True), quiet=True)
+    assert sorted(query("select source_table, staged, skipped, skip_reason from migration.table_outcomes"
+                        " where run_id = %s", [run_id])) == [
+        ("_cf_KV", 2, 2, "d1_bookkeeping"), ("d1_migrations", 1, 1, "d1_bookkeeping"),
+        ("sqlite_sequence", 1, 1, "d1_bookkeeping"), ("t", 0, 0, "unmapped_accepted")]
 
 
 def test_rows_follow_rowid_order_and_keys_follow_column_order(tmp_path, pg_settings, query):

@@ -136,13 +136,14 @@ class SqliteTables:
         self.table_count = 0
 
     def names(self) -> list[tuple[str, bool]]:
-        """Ordinary tables in creation order, with whether each has a rowid; SQLite's own tables,
-        D1's internal ``_cf_*`` tables, virtual tables and their shadow tables are not data."""
+        """Ordinary tables in creation order, with whether each has a rowid. SQLite's own tables other
+        than ``sqlite_sequence``, virtual tables and their shadow tables are not data; D1's bookkeeping
+        (``sqlite_sequence``, ``_cf_*``) is listed, and stage counts its rows as skipped."""
         rows = self.conn.execute(
             "select s.name, l.wr from sqlite_schema as s join pragma_table_list as l"
             " on l.name = s.name and l.schema = 'main' and l.type = 'table'"
-            " where s.type = 'table' and s.name not like 'sqlite\\_%' escape '\\'"
-            " and s.name not like '\\_cf\\_%' escape '\\' order by s.rowid").fetchall()
+            " where s.type = 'table' and (s.name not like 'sqlite\\_%' escape '\\' or s.name = 'sqlite_sequence')"
+            " order by s.rowid").fetchall()
         return [(_text(name), not wr) for name, wr in rows]
 
     def columns(self, table: str) -> list[tuple[str, bool]]:
