@@ -366,12 +366,13 @@ def rows_habits(c: Ctx, rng: random.Random) -> Iterator[dict]:
             k = int(x() * len(_HABIT_NAMES))
             f = x()
             updated = created + int(x() * (NOW - created))
+            description = None if x() < 0.6 else "Keep it small and daily"
+            color = _COLORS[int(x() * len(_COLORS))]
             yield {
-                "id": hid, "user_id": u.id, "name": _HABIT_NAMES[k],
-                "description": None if x() < 0.6 else "Keep it small and daily",
-                "icon": _HABIT_ICONS[k], "color": _COLORS[int(x() * len(_COLORS))],
+                "id": hid, "user_id": u.id, "name": _HABIT_NAMES[k], "description": description,
                 "frequency": "daily" if f < 0.75 else ("weekly" if f < 0.92 else "custom"),
-                "target_count": 1 + int(x() * 3) if x() < 0.3 else 1, "is_active": 1 if x() < 0.85 else 0,
+                "target_count": 1 + int(x() * 3) if x() < 0.3 else 1, "icon": _HABIT_ICONS[k], "color": color,
+                "is_active": 1 if x() < 0.85 else 0,
                 "created_at": ts(created, x(), TS_MOSTLY_SQLITE),
                 "updated_at": ts(updated, x(), TS_MIXED),
             }

@@ -7,6 +7,7 @@ Nothing is kept between users or passes: a pass that needs a user's workout ids 
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable, Iterator
 
@@ -32,23 +33,38 @@ BOOK_STATUSES = ("reading", "reading", "reading", "completed", "completed", "wan
 DOMAINS = ("example.com", "example.org", "example.net", "mail.example.com", "users.example.org")
 
 
+_REST = frozenset({"n_accounts", "n_sessions", "has_vt", "n_skills", "n_achievements", "has_wallet", "has_progress",
+                   "xp", "coins", "stars", "prog_xp", "prog_coins", "n_ledger", "n_streaks", "n_events"})
+
+
 class User:
-    __slots__ = (
-        "i", "m", "id", "first", "last", "domain", "created", "n_accounts", "n_sessions", "has_vt",
-        "n_skills", "n_achievements", "has_wallet", "has_progress", "xp", "coins", "stars",
-        "prog_xp", "prog_coins", "n_ledger", "n_streaks", "n_events",
-    )
+    """User number ``i``. Who the user is (id, name, e-mail, creation time) comes from a hash of
+    ``f"{seed}:{i}"``, cheap enough to rebuild in every pass; the sizes and values of the core tables
+    (``n_ledger``, ``xp``, …) are drawn from ``random.Random(f"{seed}:{i}")`` on first use, by the
+    passes that need them."""
+
+    __slots__ = ("seed", "i", "m", "id", "first", "last", "domain", "created", *sorted(_REST))
 
     def __init__(self, seed: int, i: int, m: int = 1) -> None:
-        r = random.Random(f"{seed}:{i}")
-        x = r.random
+        h = hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=32).digest()
+        self.seed = seed
         self.i = i
         self.m = m  # at least the number of users: time-based ids are unique modulo it (values.stamps)
-        self.id = uuid(r.getrandbits(128))
-        self.first = FIRST[int(x() * len(FIRST))]
-        self.last = LAST[int(x() * len(LAST))]
-        self.domain = DOMAINS[int(x() * len(DOMAINS))]
-        self.created = NOW - DAY - int(x() * HISTORY_DAYS * DAY)
+        self.id = uuid(int.from_bytes(h[:16], "little"))
+        self.first = FIRST[h[16] % len(FIRST)]
+        self.last = LAST[h[17] % len(LAST)]
+        self.domain = DOMAINS[h[18] % len(DOMAINS)]
+        self.created = NOW - DAY - int.from_bytes(h[19:27], "little") % (HISTORY_DAYS * DAY)
+
+    def __getattr__(self, name: str):
+        if name not in _REST:
+            raise AttributeError(name)
+        self._draw_rest()
+        return object.__getattribute__(self, name)
+
+    def _draw_rest(self) -> None:
+        r = random.Random(f"{self.seed}:{self.i}")
+        x = r.random
         a = x()
         self.n_accounts = 0 if a < 0.05 else (2 if a > 0.95 else 1)
         self.n_sessions = int(x() * 3)
@@ -120,22 +136,22 @@ class User:
         times = [self.when(r.random) for _ in range(1 + int(r.random() * 2))]
         return [(f"exercise_{ms}_{rand36(r)}", ms) for ms in self.stamps(times)]
 
-    def exercise_pool(self, seed: int) -> tuple[str, ...]:
+    def exercise_pool(self, seed: int) -> list[str]:
         """The exercises the user's workouts and sets use: the catalog and their own."""
-        return EXERCISE_IDS + tuple(e for e, _ in self.custom_exercises(seed))
+        return [*EXERCISE_IDS, *(e for e, _ in self.custom_exercises(seed))]
 
-    def workouts(self, seed: int) -> list[tuple[str, int, tuple[str, ...], int]]:
+    def workouts(self, seed: int) -> list[tuple[str, int, list[str], int]]:
         """The user's workouts: (id, created ms, section ids, number of exercises)."""
         r = self._family(seed, "workouts")
         n = (0, 0, 0, 0, 1, 1, 1, 2, 2, 3)[int(r.random() * 10)]
         out = []
         for ms in self.stamps([self.when(r.random) for _ in range(n)]):
             wid = uuid(r.getrandbits(128)) if r.random() < 0.5 else f"workout_{ms}_{rand36(r)}"
-            sections = tuple(uuid(r.getrandbits(128)) for _ in range((0, 0, 1, 2, 2, 3)[int(r.random() * 6)]))
+            sections = [uuid(r.getrandbits(128)) for _ in range((0, 0, 1, 2, 2, 3)[int(r.random() * 6)])]
             out.append((wid, ms, sections, 2 + int(r.random() * 5)))
         return out
 
-    def workout_sessions(self, seed: int) -> list[tuple[str, int, str | None, tuple[tuple[str, str], ...]]]:
+    def workout_sessions(self, seed: int) -> list[tuple[str, int, str | None, list[tuple[str, str]]]]:
         """The user's logged sessions: (id, started ms, workout id or None, ((set id, exercise id), ...))."""
         r = self._family(seed, "workout_sessions")
         n = int(r.random() ** 2 * 7)
@@ -148,7 +164,9 @@ class User:
             sid = uuid(r.getrandbits(128))
             wid = workouts[int(r.random() * len(workouts))] if workouts and r.random() < 0.75 else None
             picks = [pool[int(r.random() * len(pool))] for _ in range(1 + int(r.random() * 3))]
-            sets = tuple((uuid(r.getrandbits(128)), ex) for ex in picks for _ in range(2 + int(r.random() * 3)))
+            # Lists, not tuples, for what varies in length: tuples of each length have a free list of
+            # their own, which fills with the number of users and looks like growth to tracemalloc.
+            sets = [(uuid(r.getrandbits(128)), ex) for ex in picks for _ in range(2 + int(r.random() * 3))]
             out.append((sid, ms, wid, sets))
         return out
 

@@ -76,11 +76,11 @@ def special_plan(seed: int) -> dict[str, list[dict]]:
              "created_at": str(t * 1000 + 7)},  # invalid JSON text -> rejected
         ],
         "habits": [
-            {"id": habit, "user_id": both, "name": "Practice scales", "description": None, "icon": "🎹",
-             "color": "#a855f7", "frequency": "daily", "target_count": 1, "is_active": 1,
+            {"id": habit, "user_id": both, "name": "Practice scales", "description": None,
+             "frequency": "daily", "target_count": 1, "icon": "🎹", "color": "#a855f7", "is_active": 1,
              "created_at": at_sql, "updated_at": at_sql},
-            {"id": uid(), "user_id": both, "name": "Stretch", "description": None, "icon": "🤸",
-             "color": "#22c55e", "frequency": "daily", "target_count": 1, "is_active": "yes",
+            {"id": uid(), "user_id": both, "name": "Stretch", "description": None,
+             "frequency": "daily", "target_count": 1, "icon": "🤸", "color": "#22c55e", "is_active": "yes",
              "created_at": at_sql, "updated_at": at_sql},  # invalid boolean -> rejected
         ],
         "habit_logs": [
@@ -102,6 +102,10 @@ def special_plan(seed: int) -> dict[str, list[dict]]:
     long_line = ("Idea: a generative ambient patch that listens to the weather API and changes the scale, "
                  "the tempo and the reverb size with the clouds — needs a name")
     plan.update({
+        "verification_tokens": [
+            {"identifier": "ada.lovelace@example.com", "token": f"{r.getrandbits(256):064x}",
+             "expires": iso(t + DAY, 0)},
+        ],
         "authenticators": [
             # Shape C has no id key: the target id derives from credentialID (all-tables.md G7).
             {"credentialID": "pQ3x9" + token(r, 24), "userId": both, "providerAccountId": "pQ3x9-passkey",
