@@ -38,7 +38,22 @@ a UUID, a readable value (``habit:<uuid>:2026-01-03``) or null; wallet and progr
 disagree on xp/coins for some users. With ``dirty=0`` every value is valid for the contract, every id
 and unique key is unique and every reference resolves.
 
-Size: SIZE_PLACEHOLDER
+Size (measured at 2,000 users, seed 1): shape full writes **about 113 rows per user** (112.6) of
+**about 383 bytes** each, plus 147 catalog rows. Per user: the core tables about 56 as before (1 user,
+1 account, 1 session, 0.06 verification token, 3 user_skills, 2 user_achievements, 0.9 user_wallet,
+0.7 user_progress, 10 points_ledger, 2 user_streaks, 10 activity_events, 3 habits, 16 habit_logs,
+2 goals, 3 goal_milestones) and about 57 in the others: 11 exercise_sets, 8.1 focus_sessions,
+4 workout_exercises, 3.3 reading_sessions, 3.1 daily_plans, 2.1 calendar_events, 1.9 workout_sessions,
+1.6 user_quest_progress, 1.6 ideas, 1.5 quests, 1.5 user_lesson_progress, 1.4 user_ui_modules,
+1.4 workout_sections, 1.4 books, 1.3 user_drill_stats, 1.2 user_interests, 1.2 user_purchases,
+1.1 personal_records, 1 workouts, 1 program_weeks, 1 program_workouts, 0.9 user_onboarding_state,
+0.9 infobase_entries, 0.84 user_settings, 0.43 exercises, 0.41 reference_tracks, 0.33 access_requests,
+0.29 track_analysis_cache, 0.17 training_programs, 0.1 feedback, 0.09 plan_templates,
+0.06 focus_pause_state, 0.03 market_items. Shape route: about 71 rows per user (71.4), 381 bytes
+per row. So **1M rows ≈ 8,900 users** (shape full): 383 MB of JSON (56 MB gzipped), written in 18 s
+of CPU time (24 s wall on a loaded two-core machine; 26 s of CPU gzipped), with a peak RSS of 26 MB::
+
+    /usr/bin/time -v .venv/bin/python -m d1pg.generate /tmp/b1m.json --users 8900 --seed 1
 
 Streaming and determinism: nothing is kept per user. Each table is written by its own pass over
 the users; user-derived values (id, name, creation time, how many rows of each core table, wallet
