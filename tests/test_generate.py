@@ -601,3 +601,19 @@ def test_sample_holds_a_row_of_every_table_and_the_messy_cases() -> None:
     assert rows("calendar_events", event_type="appointment") and rows("quests", status="in-progress")
     assert rows("books", status="dnf")
     assert {r["user_id"] for r in t["feedback"]} - {None} <= users
+
+
+def test_time_based_ids_are_unique_without_memory() -> None:
+    """``book_<ms>`` and the like: one user's Date.now() values strictly increase, even for rows made in
+    the same millisecond, and two users never share one (they differ modulo the number of users)."""
+    from d1pg.generate.values import stamps
+
+    times = [1_767_000_000, 1_767_000_000, 1_767_000_000, 1_767_000_001]
+    users = 7
+    seen = set()
+    for i in range(users):
+        ms = stamps(times, i, users)
+        assert ms == sorted(set(ms)) and all(v % users == i for v in ms)
+        assert all(abs(v - t * 1000) < 10 * users for v, t in zip(ms, times, strict=True))
+        seen |= set(ms)
+    assert len(seen) == users * len(times)
