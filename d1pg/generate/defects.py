@@ -93,7 +93,10 @@ def spec(source) -> Spec:
             if col.derive and col.derive.rule == "utc_date":
                 dup_day = key_of(c)
     id_col = source.id_column
-    return Spec(id_key=id_col.source or "id", ts=keys("timestamp"), dates=keys("date"), bools=keys("boolean"),
+    derived_id = id_col.derive is not None and id_col.derive.rule == "id_of_key"
+    # A shape-C row without an id key (authenticators) is identified by the key the id derives from.
+    return Spec(id_key=id_col.derive.keys[0] if derived_id else id_col.source or "id", ts=keys("timestamp"),
+                dates=keys("date"), bools=keys("boolean"),
                 json=keys("json"), refs=keys("ref"),
                 key_refs={c.source: c.ref_table for c in source.columns if c.source and c.is_key_ref},
                 dup_key=dup_key, dup_day=dup_day, check=tuple(check),
