@@ -264,6 +264,29 @@ def profile(c, table=None, database_url=None):
     run_guarded(lambda: run_profile(_settings(database_url), tables=tuple(table or ())))
 
 
+@task(iterable=["table"], help={
+    "table": "the D1 table to draft (repeatable)",
+    "all": "draft every staged table that has no declaration and is not declared skipped",
+    "target": "the target table, when it is named differently (only with one --table)",
+    "force": "replace a declaration file that exists (without it scaffold refuses, exit code 2)",
+    "out": "the folder to write into (default: d1pg/tables, where the declarations are read from)",
+    "database_url": DB_HELP,
+    "target_schema": SCHEMA_HELP,
+})
+def scaffold(c, table=None, all=False, target=None, force=False, out=None, database_url=None,  # noqa: A002
+             target_schema=None):
+    """Draft d1pg/tables/<table>.toml from the staged keys and the target table's catalog; marks what to review.
+
+    Columns match staged keys by name, then by camelCase (userId -> user_id); the kind comes from the
+    target type, with a "# review:" comment where the staged values do not fit it, where a value is a
+    guess and where no staged key feeds a column. Run `invoke stage` and create the target first."""
+    from d1pg.console import run_guarded
+    from d1pg.scaffold import scaffold as run_scaffold
+
+    run_guarded(lambda: run_scaffold(_settings(database_url, target_schema), tables=tuple(table or ()),
+                                     all_tables=all, target=target, force=force, out=Path(out) if out else None))
+
+
 @task(help={"yes": "really do it; without --yes only show what would be done",
             "drop": "drop the target tables d1pg created (migration.created_tables) instead of emptying them",
             "database_url": DB_HELP, "target_schema": SCHEMA_HELP})

@@ -289,8 +289,67 @@ The context gives ``source_name``, ``ref_sources`` (target table -> source table
 
 def source_value(doc: dict, column):
     """A column's source value in a row: its key, else its first older alias key present (read only
-    when the key is absent, contract-additions 4.4); ABSENT when none is."""
+    when the key is absent, contract-additions 4.4), else, for derive rule alias_when, its first key
+    when the second holds ``equals``; ABSENT when none is."""
     for key in (column.source, *column.aliases):
         if key in doc:
             return doc[key]
+    d = column.derive
+    if d is not None and d.rule == "alias_when" and doc.get(d.keys[1]) == d.equals and d.keys[0] in doc:
+        return doc[d.keys[0]]
     return ABSENT
+
+
+def first_line(text: str | None, size: int) -> str | None:
+    """contract-additions 4.5: the text before the first LF or CR, its first ``size`` code points."""
+    if text is None:
+        return None
+    return re.split(r"[\r\n]", text, maxsplit=1)[0][:size]
+
+
+def _flag(value) -> bool:
+    """A boolean a derive rule reads: true only when it is one; anything else (absent, invalid) false."""
+    try:
+        return to_boolean(value) is True
+    except Invalid:
+        return False
+
+
+def _step(value) -> int:
+    try:
+        return to_integer(value, "integer") or 0
+    except Invalid:
+        return 0
+
+
+def derived(column, doc: dict, own, final: dict):
+    """The value of a derived column (all-tables.md G7, contract-additions 4.5), from the row ``doc``,
+    the column's own converted source value ``own`` and the final values of the other columns. A rule
+    beside a source key fills in when ``own`` is missing; quest_status overrides it."""
+    d = column.derive
+    if d.rule == "utc_date":
+        moment = final.get(d.of)
+        return None if moment is None else moment.astimezone(UTC).date()
+    if d.rule == "copy":
+        return final.get(d.of)
+    if d.rule == "object":
+        values = {k: scalar_text(doc[k]) for k in d.keys if k in doc and not isinstance(doc[k], (dict, list, bool))}
+        values = {k: v for k, v in values.items() if v is not None}
+        return values or None
+    if d.rule == "purchase_status":
+        return "redeemed" if final.get(d.of) is not None or _flag(doc.get(d.keys[0], ABSENT)) else "purchased"
+    if d.rule == "quest_status":
+        if to_boolean(doc.get(d.keys[0], ABSENT)) and own != "claimed":
+            return "completed"
+        return own if own is not None else column.default
+    if own is not None:
+        return own
+    if d.rule == "source_id":
+        return final.get("__source_id__")
+    if d.rule == "first_line":
+        return first_line(final.get(d.of), d.max)
+    if d.rule == "onboarding_status":
+        completed, skipped, step = (doc.get(k, ABSENT) for k in d.keys)
+        return ("completed" if _flag(completed) else "skipped" if _flag(skipped)
+                else "in_progress" if _step(step) > 0 else "not_started")
+    return own  # id_of_key, alias_when: read through source_value

@@ -6,6 +6,7 @@ A leaf module: it imports nothing of d1pg.
 
 from __future__ import annotations
 
+import math
 import re
 
 PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -30,7 +31,7 @@ def ident(name: str) -> str:
     return name if name not in _RESERVED else quote_ident(name)
 
 
-def literal(value: str | int | bool | None) -> str:
+def literal(value: str | int | float | bool | None) -> str:
     """Jinja filter: static mapping metadata (a column name, a type name) as a SQL literal."""
     if value is None:
         return "null"
@@ -38,6 +39,8 @@ def literal(value: str | int | bool | None) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
     if not isinstance(value, str) or "\x00" in value:
         raise ValueError(f"not a literal: {value!r}")
     return "'" + value.replace("'", "''") + "'"

@@ -23,7 +23,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from d1pg.errors import D1pgError
-from d1pg.identifiers import is_plain_identifier
+from d1pg.identifiers import is_plain_identifier, literal
 from d1pg.kinds import CLOCK_DEFAULTS, KEY_REF_TYPE, KINDS
 
 TABLES_DIR = Path(__file__).resolve().parent / "tables"
@@ -36,7 +36,8 @@ SOURCE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 WORK_COLUMNS = {"ord", "source_id", "run_id", "bucket", "bucket_reason", "reject_column", "raw_value",
                 "orphan_column", "first_failure", "checked_references", "checked_eligibility", "checked_keys"}
-WORK_PREFIXES = ("raw_", "final_", "error_", "missing_", "nulled_", "key_eligible_", "duplicate_key_")
+WORK_PREFIXES = ("raw_", "final_", "failure_", "missing_", "nulled_", "key_eligible_", "duplicate_key_", "rawkey_",
+                 "alias_read_", "derived_")
 """Column names of the transform's work tables; no target column may use them."""
 
 SECRET_KEYS = frozenset({"access_token", "refresh_token", "id_token", "session_state", "sessionToken", "token"})
@@ -112,6 +113,8 @@ class Column:
     default_sql: str | None = None  # a DEFAULT that reads the clock or makes a value (kinds.CLOCK_DEFAULTS)
     allowed: tuple | None = None  # CHECK (column IN (...))
     between: tuple[int, int] | None = None  # CHECK (column >= lo AND column <= hi)
+    check_null: bool = False  # the CHECK is written "column IS NULL OR (...)", as the app's file writes it
+    at_least: int | None = None  # CHECK (column >= n)
     value_map: dict | None = None  # applied before the check
     ref_table: str | None = None  # parent target table
     ref_column: str = "id"
@@ -164,9 +167,10 @@ class Unique:
 
 @dataclass(frozen=True)
 class Index:
-    columns: tuple[str, ...]  # column names, each optionally followed by " desc"
+    columns: tuple[str, ...]  # column names, each optionally followed by " desc"; none for a search index
     name: str | None = None
-    where: tuple[str, str] | None = None  # (column, "= true" | "= false" | "is not null")
+    where: tuple[tuple[str, str], ...] = ()  # ANDed (column, "= true" | "= false" | "is not null" | "= '<text>'")
+    search: tuple[str, tuple[str, ...]] | None = None  # GIN full-text: (text search config, columns joined by ' ')
 
     @property
     def column_names(self) -> list[str]:
@@ -224,7 +228,8 @@ class Source:
 
     @property
     def refs(self) -> list[Column]:
-        return [c for c in self.columns if c.kind == "ref"]
+        """The references a row's value is read for (a reference without a source is always NULL)."""
+        return [c for c in self.columns if c.kind == "ref" and c.source]
 
     @property
     def parents(self) -> set[str]:
@@ -238,6 +243,41 @@ class Source:
             for key in (c.source, *c.aliases, *(c.derive.keys if c.derive else ())):
                 if key and key not in out:
                     out.append(key)
+        return out
+
+    def key_reads(self) -> dict[str, list[tuple]]:
+        """Each source key a column reads, with when a row's key is read (contract-additions 4.4):
+        ``[]`` always; else any of ``("absent", keys)`` (read when none of ``keys`` is in the row: an
+        alias) or ``("absent_when", keys, key, equals)`` (alias_when). A key present in a row where it
+        is not read is an unmapped value."""
+        reads: dict[str, list[tuple] | None] = {}
+
+        def read(key: str, condition: tuple | None) -> None:
+            if reads.get(key, ()) is None:
+                return
+            reads[key] = None if condition is None else [*reads.get(key, []), condition]
+
+        for c in self.columns:
+            if c.source:
+                read(c.source, None)
+            before = [c.source] if c.source else []
+            for alias in c.aliases:
+                read(alias, ("absent", tuple(before)))
+                before.append(alias)
+            if c.derive and c.derive.rule == "alias_when":
+                read(c.derive.keys[0], ("absent_when", tuple(before), c.derive.keys[1], c.derive.equals))
+            elif c.derive and c.derive.rule != "id_of_key":
+                for key in c.derive.keys:
+                    read(key, None)
+        return {k: v or [] for k, v in reads.items()}
+
+    @property
+    def derive_keys(self) -> list[str]:
+        """The source keys derive rules read beside the columns' own (object, status rules)."""
+        out: list[str] = []
+        for c in self.columns:
+            if c.derive and c.derive.rule not in ("id_of_key", "alias_when"):
+                out += [k for k in c.derive.keys if k not in out]
         return out
 
     @property
@@ -264,7 +304,8 @@ class Skipped:
 # Loading
 
 _COLUMN_KEYS = {"name", "kind", "source", "aliases", "not_null", "default", "default_sql", "allowed", "between",
-                "value_map", "references", "derive", "name_prefix", "secret", "primary_key", "holds_old_ids"}
+                "value_map", "references", "derive", "name_prefix", "secret", "primary_key", "holds_old_ids",
+                "check_null", "at_least"}
 _TABLE_KEYS = {"target", "merge", "columns", "unique", "indexes", "merge_target", "description", "proposed",
                "unmapped", "loss"}
 _MERGE_TARGET_KEYS = {"table", "columns", "unique", "indexes"}
@@ -382,7 +423,10 @@ class _Reader:
             secret=bool(self.typed(f"{where}.secret", data.get("secret", False), bool, "true or false")),
             primary_key=primary_key,
             holds_old_ids=bool(self.typed(f"{where}.holds_old_ids", data.get("holds_old_ids", False), bool,
-                                          "true or false")))
+                                          "true or false")),
+            check_null=bool(self.typed(f"{where}.check_null", data.get("check_null", False), bool, "true or false")),
+            at_least=self.typed(f"{where}.at_least", data["at_least"], int, "an integer") if "at_least" in data
+            else None)
 
     def derive(self, where: str, d, data: dict) -> Derive:
         where = f"{where}.derive"
@@ -441,24 +485,42 @@ class _Reader:
         out = []
         for i, x in enumerate(self.typed(where, data, list, "a list")):
             w = f"{where}[{i}]"
-            self.keys(w, x, {"name", "columns", "where"}, {"columns"})
-            cols = self.typed(f"{w}.columns", x["columns"], list, "a list of column names")
+            self.keys(w, x, {"name", "columns", "where", "search"}, set())
+            if ("columns" in x) == ("search" in x):
+                self.fail(w, "an index states columns, or search = { config, columns } for a full-text index")
+            cols = self.typed(f"{w}.columns", x.get("columns", []), list, "a list of column names")
             for col in cols:
                 parts = col.split() if isinstance(col, str) else []
                 if not parts or parts[0] not in names or parts[1:] not in ([], ["desc"]):
                     self.fail(f"{w}.columns", f"{col!r} is not a column of this table (optionally followed by desc)")
+            search = None
+            if "search" in x:
+                self.keys(f"{w}.search", x["search"], {"config", "columns"}, {"config", "columns"})
+                config = self.name(f"{w}.search.config", x["search"]["config"])
+                searched = self.typed(f"{w}.search.columns", x["search"]["columns"], list, "a list of column names")
+                for col in searched:
+                    if col not in names:
+                        self.fail(f"{w}.search.columns", f"no column {col!r} in this table")
+                search = (config, tuple(searched))
             name = self.name(f"{w}.name", x["name"]) if "name" in x else None
-            cond = None
-            if "where" in x:
-                c = x["where"]
-                self.keys(f"{w}.where", c, {"column", "is"}, {"column", "is"})
-                if c["column"] not in names:
-                    self.fail(f"{w}.where.column", f"no column {c['column']!r} in this table")
-                if c["is"] not in (True, False, "not null"):
-                    self.fail(f"{w}.where.is", "must be true, false or \"not null\"")
-                cond = (c["column"], {True: "= true", False: "= false", "not null": "is not null"}[c["is"]])
-            out.append(Index(tuple(cols), name, cond))
+            conditions = x.get("where", [])
+            conditions = [conditions] if isinstance(conditions, dict) else conditions
+            cond = tuple(self.condition(f"{w}.where", c, names) for c in self.typed(f"{w}.where", conditions, list,
+                                                                                    "a condition or a list of them"))
+            out.append(Index(tuple(cols), name, cond, search))
         return tuple(out)
+
+    def condition(self, w: str, c, names: list[str]) -> tuple[str, str]:
+        self.keys(w, c, {"column", "is", "equals"}, {"column"})
+        if c["column"] not in names:
+            self.fail(f"{w}.column", f"no column {c['column']!r} in this table")
+        if ("is" in c) == ("equals" in c):
+            self.fail(w, "states either is (true, false, \"not null\") or equals (a text)")
+        if "equals" in c:
+            return (c["column"], "= " + literal(self.typed(f"{w}.equals", c["equals"], str, "a text")))
+        if c["is"] not in (True, False, "not null"):
+            self.fail(f"{w}.is", "must be true, false or \"not null\"")
+        return (c["column"], {True: "= true", False: "= false", "not null": "is not null"}[c["is"]])
 
     def table(self, where: str, name: str, data: dict, columns: tuple[Column, ...]) -> Table:
         names = [c.target for c in columns]
@@ -516,6 +578,10 @@ def _load_file(path: Path) -> Source:
         table_name = reader.name("merge_target.table", mt["table"])
         table = reader.table("merge_target.", table_name, mt,
                              reader.columns("merge_target.columns", mt["columns"], sourced=False))
+    for c in columns:
+        if c.ref_table is not None and c.ref_table == target and c.on_missing != "skip":
+            reader.fail(f"columns ({c.target}).references", "a reference to the table's own rows is NOT NULL or ON "
+                        "DELETE CASCADE (it is resolved to a fixed point; contract-additions 5.1)")
     read = {k for c in columns for k in (c.source, *c.aliases, *(c.derive.keys if c.derive else ())) if k}
     for key in unmapped:
         if key in read:

@@ -14,7 +14,7 @@ import psycopg
 
 from d1pg import console, mapping
 from d1pg.config import Settings
-from d1pg.db import database_url, describe_error, locked_connection, run_script, server_version
+from d1pg.db import connect, database_url, describe_error, locked_connection, run_script, server_version
 from d1pg.errors import DatabaseError, InputError
 from d1pg.render import render
 from d1pg.review import shown
@@ -118,6 +118,12 @@ def profile(settings: Settings, *, tables: tuple[str, ...] = (), quiet: bool = F
     if not quiet:
         _show(chosen)
     return chosen
+
+
+def staged_tables(settings: Settings) -> list[str]:
+    """The staged tables (those skipped at stage aside), in the backup's order."""
+    with connect(database_url(settings)) as conn:
+        return [t.name for t in _staged(conn)]
 
 
 def _staged(conn: psycopg.Connection) -> list[TableProfile]:

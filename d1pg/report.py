@@ -66,8 +66,15 @@ def collect(conn, settings, transform_run: str | None = None) -> dict:
                           " from migration.value_changes where run_id::text = %s order by 1, 2, 3", [rid])
     unmapped_columns = _rows(conn, "select source_table, column_name, rows_with_value from migration.unmapped_columns"
                              " where run_id::text = %s order by 1, 2", [rid])
+    derived_values = _rows(conn, "select source_table, column_name, rule, rows_changed from migration.derived_values"
+                           " where run_id::text = %s order by 1, 2, 3", [rid]) if conn.execute(
+        "select to_regclass('migration.derived_values') is not null").fetchone()[0] else []
     staged = {t["source_table"] for t in tables}
     absent = sorted(mapping.mapped_source_names() - staged)
+    declared = {s.name: s for s in mapping.sources()}
+    words = {(s.name, key): what for s in declared.values() for key, what in s.unmapped}
+    for c in unmapped_columns:
+        c["what"] = words.get((c["source_table"], c["column_name"]), "")
     from d1pg.validate import target_sources
 
     migrated = {t["source_table"]: t["migrated"] for t in tables}
@@ -87,6 +94,13 @@ def collect(conn, settings, transform_run: str | None = None) -> dict:
         "orphans_by_reason": orphans,
         "merge_conflicts": conflicts,
         "value_changes": value_changes,
+        "derived_values": derived_values,
+        "named_losses": [{"source_table": n, "loss": s.loss} for n, s in sorted(declared.items())
+                         if s.loss and n in staged],
+        "ids_inside_values": [{"table": s.table.name, "column": c.target} for s in declared.values()
+                              for c in s.table.columns if c.holds_old_ids],
+        "proposed_tables": [{"target_table": t["target_table"], "rows": t["rows"]} for t in targets
+                            if mapping.source_of_table(t["target_table"]).proposed],
         "unmapped_tables": [t for t in tables if t["skip_reason"] == "unmapped_accepted"],
         "unmapped_columns": unmapped_columns,
         "absent_tables": absent,
@@ -118,14 +132,43 @@ def _md_table(columns: list[str], rows: list[list]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def not_decided_losses(data: dict) -> list[str]:
+    """The losses no decision of the contract made, one sentence each: accepted flags are not
+    decisions (tables left behind with --accept-unmapped, tables absent with --accept-missing), and
+    neither are rows that could not be moved or values no column reads."""
+    totals = data["totals"]
+    out = []
+    unmapped = [t for t in data["unmapped_tables"] if t["staged"]]
+    if unmapped:
+        out.append(f"{len(unmapped)} table(s) holding {sum(t['staged'] for t in unmapped):,} rows were NOT migrated: "
+                   "no mapping reads them and the run accepted that (--accept-unmapped): "
+                   + ", ".join(f"{t['source_table']} ({t['staged']:,} rows)" for t in unmapped) + ".")
+    if data["absent_tables"]:
+        out.append(f"{len(data['absent_tables'])} table(s) the mapping reads were absent from the input and are NOT "
+                   "migrated (accepted with --accept-missing; their row count is unknown): "
+                   + ", ".join(data["absent_tables"]) + ".")
+    lost = totals["orphaned"] + totals["rejected"]
+    if lost:
+        out.append(f"{lost:,} rows could not be moved ({totals['orphaned']:,} orphaned, {totals['rejected']:,} "
+                   "rejected): see \"What did not move\".")
+    unread = [c for c in data["unmapped_columns"] if not c.get("what")]
+    if unread:
+        out.append(f"{sum(c['rows_with_value'] for c in unread):,} values in {len(unread)} column(s) that no mapping "
+                   "reads are not carried over: see \"Data no mapping reads\".")
+    return out
+
+
 def impact_markdown(data: dict) -> str:
-    """The business-side document the seed asks for (docs/business/data_migration_impact.md)."""
+    """The business-side document the seed asks for (docs/business/data_migration_impact.md). Its
+    first lines put any loss that is not a decision before everything else."""
     run, totals, validation = data["run"], data["totals"], data["validation"]
     backup = data["backup"]
-    verdict = {"passed": "**passed**: every check found nothing wrong",
+    losses = not_decided_losses(data)
+    verdict = {"passed": "**passed**: every migrated row was checked and found right"
+               + ("; this does NOT mean nothing was lost (see \"Not carried over\" above)" if losses else ""),
                "failed": f"**FAILED**: {validation.get('checks_failed')} check(s) found problems (see below)",
                "not validated": "**not validated yet**: run `invoke validate`"}[validation["verdict"]]
-    lost = totals["orphaned"] + totals["rejected"]
+    decided = sum(t["skipped"] for t in data["tables"] if t["skip_reason"] != "unmapped_accepted")
     out = [
         "# Data migration impact",
         "",
@@ -136,16 +179,24 @@ def impact_markdown(data: dict) -> str:
         + (f" from the {backup['backup_created_at_from']}"
            if backup.get("backup_created_at_from") not in (None, "createdAt") else "") + ").",
         "",
+        "## Not carried over (read this first)",
+        "",
+        *([f"- {line}" for line in losses] or ["- Nothing beyond the decisions listed below: every table of the "
+                                               "input was migrated or left behind by a decision."]),
+        "",
         "## In short",
         "",
         f"- {totals['staged']:,} rows were in the backup. {totals['migrated']:,} moved, {totals['merged']:,} were "
-        f"merged into another row, {totals['skipped']:,} were left behind on purpose, {lost:,} could not be moved "
+        f"merged into another row, {decided:,} were left behind by a decision"
+        + (f", {totals['skipped'] - decided:,} were left behind by a flag" if totals["skipped"] != decided else "")
+        + f", {totals['orphaned'] + totals['rejected']:,} could not be moved "
         f"({totals['orphaned']:,} orphaned, {totals['rejected']:,} rejected).",
         f"- Every row is accounted for: staged = migrated + merged + skipped + orphaned + rejected "
         f"{'holds for every table' if data['accounting_identity_holds'] else 'does NOT hold for some table'}.",
         f"- Validation: {verdict}.",
         "- **Everyone signs in again.** Sessions are not migrated (decision DEC-001=A): after the switch every "
         "user is signed out once and signs in with the same account as before. Nothing else changes for them.",
+        *[f"- **{n['source_table']}**: {n['loss']}." for n in data["named_losses"]],
         "",
         "## What moved",
         "",
@@ -181,6 +232,12 @@ def impact_markdown(data: dict) -> str:
         _md_table(["table", "column", "old value", "new value", "rows"],
                   [[v["source_table"], v["column_name"], v["old_value"], v["new_value"], v["rows_changed"]]
                    for v in data["value_changes"]]),
+        "Values made by a rule rather than copied (derived values, comma lists read as lists, numbers rounded "
+        "to PostgreSQL `real`, keys found by a parent's id), per table, column and rule:",
+        "",
+        _md_table(["table", "column", "rule", "rows"],
+                  [[v["source_table"], v["column_name"], v["rule"], v["rows_changed"]]
+                   for v in data["derived_values"]]),
         "Wallet and progress rows of one user are merged into one `user_progress` and one `user_wallet` row. "
         "Where both held a different value, the kept side is named below; the other value is not migrated "
         "(each case is in `migration.conflicts`).",
@@ -192,10 +249,19 @@ def impact_markdown(data: dict) -> str:
         "Tables left behind because the run accepted unmapped tables (`--accept-unmapped`):",
         "",
         _md_table(["table", "rows"], [[t["source_table"], t["staged"]] for t in data["unmapped_tables"]]),
-        "Columns present in the backup that no mapping uses:",
+        "Columns present in the backup that no mapping uses (an older key counts where the current key was "
+        "there too); \"known\" ones are losses the mapping states, with what they held:",
         "",
-        _md_table(["table", "column", "rows with a value"],
-                  [[c["source_table"], c["column_name"], c["rows_with_value"]] for c in data["unmapped_columns"]]),
+        _md_table(["table", "column", "rows with a value", "known loss"],
+                  [[c["source_table"], c["column_name"], c["rows_with_value"], c.get("what", "")]
+                   for c in data["unmapped_columns"]]),
+        "Columns whose values embed ids of other rows, which are not rewritten: a canonical UUID stays valid, "
+        "any other old id is found in `migration.id_map` (see the README, \"Old ids inside values\"):",
+        "",
+        _md_table(["table", "column"], [[c["table"], c["column"]] for c in data["ids_inside_values"]]),
+        "Tables d1pg created because the app's PostgreSQL schema has none (proposed targets):",
+        "",
+        _md_table(["target table", "rows"], [[t["target_table"], t["rows"]] for t in data["proposed_tables"]]),
         "Tables the mapping reads that are absent from the backup (accepted with `--accept-missing`):",
         "",
         _md_table(["table"], [[t] for t in data["absent_tables"]]),

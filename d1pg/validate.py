@@ -287,8 +287,11 @@ class _FidelityContext:
         """Target rows by ``key``; jsonb comes back as text so numbers stay exact."""
         cols = list(columns)
         json_cols = {c.target for c in mapping.table(table).columns if c.kind == "json"}
-        select = sql.SQL(", ").join(
-            sql.SQL("{}::text").format(sql.Identifier(c)) if c in json_cols else sql.Identifier(c) for c in cols)
+        real_cols = {c.target for c in mapping.table(table).columns if c.kind == "real"}
+        select = sql.SQL(", ").join(  # a real read as text is its shortest float4 form: widen it exactly first
+            sql.SQL("{}::text").format(sql.Identifier(c)) if c in json_cols
+            else sql.SQL("{}::double precision").format(sql.Identifier(c)) if c in real_cols
+            else sql.Identifier(c) for c in cols)
         rows = self.conn.execute(sql.SQL("select {} from {} where {} = any(%s)").format(
             select, qualified(self.schema, table), sql.Identifier(key)), [values]).fetchall()
         out = {}
@@ -304,20 +307,43 @@ class _FidelityContext:
         """The target row §3-§4 and contract-additions 4.1 make of one source row, every declared
         column: converted by fidelity.CONVERTERS, missing values filled, derived values recomputed."""
         ctx = SimpleNamespace(source_name=source.name, ref_sources=self.ref_sources, created_at=None)
-        late = [c for c in source.columns if c.derive or c.kind == "verified"]
+        late = [c for c in source.columns if c.kind == "verified"
+                or c.derive and c.derive.rule not in ("id_of_key", "alias_when")]
         converted = {c.target: None if (ord_, c.target) in nulled else
-                     fidelity.CONVERTERS[c.kind](fidelity.source_value(doc, c), c, ctx)
+                     self._converted(c, fidelity.source_value(doc, c), ctx)
                      for c in source.columns if c.source and c not in late}
         out = {c.target: self._filled(c, converted.get(c.target), converted)
                for c in source.columns if c not in late}
         ctx.created_at = out.get("created_at")
         for col in late:
-            if col.derive:  # utc_date, the only rule: the UTC date of the other column's final value
-                moment = out.get(col.derive.of)
-                out[col.target] = None if moment is None else moment.astimezone(UTC).date()
+            value = fidelity.source_value(doc, col) if col.source else fidelity.ABSENT
+            own = fidelity.CONVERTERS[col.kind](value, col, ctx) if col.source else None
+            if col.derive:
+                final = {**out, "__source_id__": fidelity.scalar_text(fidelity.source_value(doc, source.id_column))}
+                out[col.target] = fidelity.derived(col, doc, own, final)
             else:
-                out[col.target] = fidelity.CONVERTERS[col.kind](fidelity.source_value(doc, col), col, ctx)
-        return out
+                out[col.target] = own
+        return {c.target: out[c.target] for c in source.columns}
+
+    def _converted(self, col: mapping.Column, value, ctx):
+        """One converted value; a reference by key that holds a migrated parent's id becomes that
+        parent's key (contract-additions 5.2: the parents' id and key are checked as their own rows)."""
+        converted = fidelity.CONVERTERS[col.kind](value, col, ctx)
+        if not col.is_key_ref or converted is None:
+            return converted
+        keys = self._parent_keys(col)
+        if converted in keys.values():
+            return converted
+        return keys.get(fidelity.to_id(value, self.ref_sources[col.ref_table]), converted)
+
+    def _parent_keys(self, col: mapping.Column) -> dict:
+        """id -> key of the migrated rows of a column's parent, read once per parent and key."""
+        cache = self.__dict__.setdefault("_keys", {})
+        name = (col.ref_table, col.ref_column)
+        if name not in cache:
+            cache[name] = dict(self.conn.execute(sql.SQL("select id, {} from {}").format(
+                sql.Identifier(col.ref_column), qualified(self.schema, col.ref_table))).fetchall())
+        return cache[name]
 
     def _filled(self, col: mapping.Column, value, converted: dict):
         """contract-additions 4.1: a missing value of a NOT NULL column (or a column without a source)

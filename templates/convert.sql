@@ -8,13 +8,33 @@
 
 {#- The source value of a column in document `doc`: its key, else its older alias keys, read only
     when the key is absent (a key holding JSON null is present: `->` is SQL null only for an
-    absent key). contract-additions 4.4. -#}
+    absent key), else, for derive rule alias_when, its first key when the second holds `equals`.
+    contract-additions 4.4. -#}
 {%- macro source_value(column, doc) -%}
-{%- if column.aliases -%}
+{%- set when = column.derive if column.derive and column.derive.rule == 'alias_when' else none -%}
+{%- if column.aliases or when -%}
 coalesce({{ doc }} -> {{ column.source | literal }}
-{%- for alias in column.aliases %}, {{ doc }} -> {{ alias | literal }}{% endfor %})
+{%- for alias in column.aliases %}, {{ doc }} -> {{ alias | literal }}{% endfor %}
+{%- if when %}, case when {{ doc }} ->> {{ when.keys[1] | literal }} = {{ when.equals | literal }} then {{ doc }} -> {{ when.keys[0] | literal }} end{% endif %})
 {%- else -%}
 {{ doc }} -> {{ column.source | literal }}
+{%- endif -%}
+{%- endmacro -%}
+
+{#- The work column holding a key a derive rule reads. -#}
+{%- macro key_of(key) -%}
+{{ ('rawkey_' ~ key) | ident }}
+{%- endmacro -%}
+
+{#- Whether a row's value of a column read an older key: the id of id_of_key, or alias_when's key. -#}
+{%- macro read_alias(column, doc) -%}
+{%- if column.derive.rule == 'alias_when' -%}
+{{ doc }} -> {{ column.source | literal }} is null
+and {{ doc }} ->> {{ column.derive.keys[1] | literal }} = {{ column.derive.equals | literal }}
+and {{ doc }} ? {{ column.derive.keys[0] | literal }}
+{%- else -%}
+{{ doc }} -> {{ column.source | literal }} is null
+and {{ doc }} ? {{ column.derive.keys[0] | literal }}
 {%- endif -%}
 {%- endmacro -%}
 
@@ -35,8 +55,8 @@ ctx.backup_created_at
     its constant default, else the clock fill, else NULL; a nullable column's missing value NULL. -#}
 {%- macro final_value(column, source) -%}
 {%- set value = 'c.' ~ (column.target | ident) -%}
-{%- if column.derive and column.derive.rule == 'utc_date' -%}
-({{ final_value(source.column(column.derive.of), source) }} at time zone 'UTC')::date
+{%- if column.derive and column.derive.rule not in ('id_of_key', 'alias_when') -%}
+{{ derived_value(column, source) }}
 {%- elif column.kind == 'verified' -%}
 case
     when migration.to_boolean(c.{{ raw_of(column) }})
@@ -199,7 +219,7 @@ end
 
 {#- The reason a converted value breaks the column's NOT NULL or CHECK, or nothing at all. -#}
 {%- macro constraint_error(column, value) -%}
-{% if column.not_null or column.allowed or column.between %}
+{% if column.not_null or column.allowed or column.between or column.at_least is not none %}
 case
 {% if column.not_null %}
     when {{ value }} is null then 'null_not_allowed'
@@ -212,20 +232,107 @@ case
     when {{ value }} not between {{ column.between[0] | literal }} and {{ column.between[1] | literal }}
         then 'check_violation'
 {% endif %}
+{% if column.at_least is not none %}
+    when {{ value }} < {{ column.at_least | literal }} then 'check_violation'
+{% endif %}
 end
 {% endif %}
 {%- endmacro -%}
 
-{#- The first reason one column fails (conversion, then NOT NULL / CHECK), or nothing when it cannot fail. -#}
+{#- The first reason one column fails (conversion, a derive rule's key, then NOT NULL / CHECK), or
+    nothing when it cannot fail. -#}
 {%- macro column_error(column, raw, value, final) -%}
-{%- set conversion = conversion_error(column, raw, value) | trim if column.source else '' -%}
-{%- set constraint = constraint_error(column, final) | trim -%}
-{%- if conversion and constraint -%}
+{%- set parts = [] -%}
+{%- if column.source -%}{%- set _ = parts.append(conversion_error(column, raw, value) | trim) -%}{%- endif -%}
+{%- set _ = parts.append(derive_error(column) | trim) -%}
+{%- set _ = parts.append(constraint_error(column, final) | trim) -%}
+{%- set parts = parts | select | list -%}
+{%- if parts | length > 1 -%}
 coalesce(
-    {{ conversion | indent(4) }},
-    {{ constraint | indent(4) }}
+{% for part in parts %}
+    {{ part | indent(4) }}{{ "," if not loop.last }}
+{% endfor %}
 )
 {%- else -%}
-{{ conversion }}{{ constraint }}
+{{ parts | join }}
+{%- endif -%}
+{%- endmacro -%}
+
+{#- A derived value (all-tables.md G7, contract-additions 4.5) from the converted row `c`. A rule
+    beside a source key fills in when the source value is missing; quest_status overrides it. -#}
+{%- macro derived_value(column, source) -%}
+{%- set d = column.derive -%}
+{%- set value = 'c.' ~ (column.target | ident) -%}
+{%- if d.rule == 'utc_date' -%}
+({{ final_value(source.column(d.of), source) }} at time zone 'UTC')::date
+{%- elif d.rule == 'copy' -%}
+{{ final_value(source.column(d.of), source) }}
+{%- elif d.rule == 'source_id' -%}
+coalesce({{ value }}, c.source_id)
+{%- elif d.rule == 'first_line' -%}
+coalesce(
+    {{ value }},
+    left(split_part(split_part({{ final_value(source.column(d.of), source) }}, E'\n', 1), E'\r', 1), {{ d.max }})
+)
+{%- elif d.rule == 'object' -%}
+nullif(jsonb_strip_nulls(jsonb_build_object(
+    {% for key in d.keys %}
+    {{ key | literal }}, migration.scalar_text(c.{{ key_of(key) }}){{ "," if not loop.last }}
+    {% endfor %}
+)), '{}'::jsonb)
+{%- elif d.rule == 'purchase_status' -%}
+case
+    when
+        {{ final_value(source.column(d.of), source) }} is not null
+        or coalesce(migration.to_boolean(c.{{ key_of(d.keys[0]) }}), false)
+        then 'redeemed'
+    else 'purchased'
+end
+{%- elif d.rule == 'quest_status' -%}
+case
+    when
+        coalesce(migration.to_boolean(c.{{ key_of(d.keys[0]) }}), false)
+        and {{ value }} is distinct from 'claimed'
+        then 'completed'
+    else {{ ('coalesce(' ~ value ~ ', ' ~ (column.default | literal) ~ ')') if column.default is not none else value }}
+end
+{%- elif d.rule == 'onboarding_status' -%}
+coalesce(
+    {{ value }},
+    case
+        when coalesce(migration.to_boolean(c.{{ key_of(d.keys[0]) }}), false) then 'completed'
+        when coalesce(migration.to_boolean(c.{{ key_of(d.keys[1]) }}), false) then 'skipped'
+        when coalesce(migration.to_int4(c.{{ key_of(d.keys[2]) }}), 0) > 0 then 'in_progress'
+        else 'not_started'
+    end
+)
+{%- endif -%}
+{%- endmacro -%}
+
+{#- Whether the final value `final` of a derived column was derived in this row (the report counts
+    these as value changes with their rule, contract-additions §9). -#}
+{%- macro derived_flag(column, final) -%}
+{%- set d = column.derive -%}
+{%- set value = 'c.' ~ (column.target | ident) -%}
+{%- if d.rule in ('id_of_key', 'alias_when') -%}
+c.{{ ('alias_read_' ~ column.target) | ident }}
+{%- elif d.rule == 'quest_status' -%}
+{{ final }} is distinct from {{ ('coalesce(' ~ value ~ ', ' ~ (column.default | literal) ~ ')') if column.default is not none else value }}
+{%- elif column.source -%}
+{{ value }} is null and {{ final }} is not null
+{%- else -%}
+{{ final }} is not null
+{%- endif -%}
+{%- endmacro -%}
+
+{#- The reason a derive rule's own source keys fail: quest_status reads a boolean. -#}
+{%- macro derive_error(column) -%}
+{%- if column.derive and column.derive.rule == 'quest_status' -%}
+case
+    when
+        {{ is_present('m.' ~ key_of(column.derive.keys[0])) }}
+        and migration.to_boolean(m.{{ key_of(column.derive.keys[0]) }}) is null
+        then 'invalid_boolean'
+end
 {%- endif -%}
 {%- endmacro -%}

@@ -12,10 +12,14 @@
 
 {%- macro column_check(column) -%}
 {%- set name = column.target | ident -%}
+{%- set null = name ~ ' is null or (' if column.check_null else '' -%}
+{%- set close = ')' if column.check_null else '' -%}
 {%- if column.allowed -%}
-check ({{ name }} in ({% for v in column.allowed %}{{ v | literal }}{{ ", " if not loop.last }}{% endfor %}))
+check ({{ null }}{{ name }} in ({% for v in column.allowed %}{{ v | literal }}{{ ", " if not loop.last }}{% endfor %}){{ close }})
 {%- elif column.between -%}
-check ({{ name }} >= {{ column.between[0] | literal }} and {{ name }} <= {{ column.between[1] | literal }})
+check ({{ null }}{{ name }} >= {{ column.between[0] | literal }} and {{ name }} <= {{ column.between[1] | literal }}{{ close }})
+{%- elif column.at_least is not none -%}
+check ({{ null }}{{ name }} >= {{ column.at_least | literal }}{{ close }})
 {%- endif -%}
 {%- endmacro -%}
 

@@ -23,7 +23,7 @@ LAYERS = [
      "d1pg.generate.writer"},
     # 3. the steps
     {"d1pg.stage", "d1pg.schema", "d1pg.transform", "d1pg.validate", "d1pg.rollback", "d1pg.profile",
-     "d1pg.review"},
+     "d1pg.review", "d1pg.scaffold"},
     # 4. reports, the review bundle, migrate, the benchmark
     {"d1pg.report", "d1pg.bundle", "d1pg.migrate", "d1pg.bench"},
     # 5. the tasks

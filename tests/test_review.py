@@ -9,6 +9,7 @@ import shutil
 import psycopg
 import pytest
 
+from d1pg import mapping
 from d1pg.errors import InputError
 from d1pg.review import review, spreadsheet_safe, status
 from d1pg.schema import create_schema
@@ -19,9 +20,7 @@ from tests.conftest import SAMPLE, write_backup
 U1 = "0b6f8a2e-4a4b-4b8e-9b1a-0d2f3c4e5f60"
 U2 = "1c7f9b3f-5b5c-4c9f-8c2b-1e3f4d5e6f71"
 MISSING = "9e9e9e9e-0000-4000-8000-000000000000"
-SOURCES = ("users", "accounts", "skill_definitions", "achievement_definitions", "user_skills", "user_achievements",
-           "user_wallet", "user_progress", "points_ledger", "user_streaks", "activity_events", "habits",
-           "habit_logs", "goals", "goal_milestones")
+SOURCES = tuple(sorted(mapping.mapped_source_names()))
 
 
 def user(uid, **kw):

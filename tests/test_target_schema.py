@@ -5,15 +5,16 @@ takes a migration, and the check before writing names every difference."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import psycopg
 import pytest
-from conftest import SAMPLE, apply_app_schema
+from conftest import ROOT, SAMPLE, apply_app_schema
 
 from d1pg import mapping
 from d1pg.errors import InputError
 from d1pg.migrate import migrate
-from d1pg.schema import create_schema
+from d1pg.schema import create_schema, ddl
 from d1pg.stage import stage
 from d1pg.transform import Options, transform
 
@@ -40,14 +41,15 @@ CATALOG = {
 }
 
 
-def catalog(conn: psycopg.Connection, schema: str) -> dict:
-    """Every fact PostgreSQL holds about each declared table, names of constraints and indexes aside.
-    A parent table's name is given without its schema."""
+def catalog(conn: psycopg.Connection, schema: str, tables: list[str] | None = None) -> dict:
+    """Every fact PostgreSQL holds about each of ``tables``, names of constraints and indexes aside;
+    by default every declared table of the app's schema (the proposed ones are not in it: they are
+    compared with the spec's DDL). A parent table's name is given without its schema."""
     conn.execute("select set_config('search_path', %s, false)", [schema])
+    if tables is None:
+        tables = [t for t in mapping.target_tables() if not mapping.source_of_table(t).proposed]
     out = {}
-    for table in mapping.target_tables():
-        if mapping.source_of_table(table).proposed:
-            continue  # not in the app's schema (all-tables.md "proposed"); tested against the spec's DDL
+    for table in tables:
         for fact, query in CATALOG.items():
             out[(table, fact)] = conn.execute(query, {"t": f"{schema}.{table}"}).fetchall()
     return out
@@ -62,7 +64,45 @@ def test_invoke_schema_builds_what_the_apps_files_build(pg_url, pg_settings):
     differences = [f"{table} {fact}: app {app[(table, fact)]} != schema {built[(table, fact)]}"
                    for table, fact in app if app[(table, fact)] != built[(table, fact)]]
     assert differences == []
-    assert all(app[(t, "columns")] for t in mapping.target_tables())
+    assert all(columns for (_, fact), columns in app.items() if fact == "columns")
+
+
+ALL_TABLES = ROOT.parent / "shared" / "spec" / "all-tables.md"
+PROPOSED = "-- proposed: no such table in the app's PostgreSQL schema"
+
+
+def spec_proposed_ddl() -> dict[str, str]:
+    """all-tables.md's DDL of each proposed table (its ```sql blocks headed PROPOSED), by table, in
+    the file's order (a parent before its children)."""
+    blocks = re.findall(r"^```sql\n(.*?)^```", ALL_TABLES.read_text(encoding="utf-8"), re.S | re.M)
+    return {re.search(r"^CREATE TABLE (\w+) \(", b, re.M).group(1): b for b in blocks if b.startswith(PROPOSED + "\n")}
+
+
+def spec_proposed_outcomes() -> set[str]:
+    """The tables all-tables.md's "Outcome of every table" marks proposed."""
+    text = ALL_TABLES.read_text(encoding="utf-8")
+    section = text.split("\n## Outcome of every table\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| \d+ \| (\w+) \| \w+ \| proposed \|", section, re.M))
+
+
+def test_invoke_schema_builds_the_proposed_tables_as_all_tables_md_states_them(pg_url, pg_settings):
+    spec = spec_proposed_ddl()
+    proposed = [t for t in mapping.target_tables() if mapping.source_of_table(t).proposed]
+    assert set(proposed) == spec_proposed_outcomes() == set(spec)
+    assert len(spec) == 10
+    apply_app_schema(pg_url)  # gives users, which the proposed tables reference
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for text in spec.values():
+            conn.execute(text.encode())
+    create_schema(dataclasses.replace(pg_settings, target_schema="built"), quiet=True)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        app, built = catalog(conn, "public", proposed), catalog(conn, "built", proposed)
+    differences = [f"{table} {fact}: spec {app[(table, fact)]} != schema {built[(table, fact)]}"
+                   for table, fact in app if app[(table, fact)] != built[(table, fact)]]
+    assert differences == []
+    assert all(app[(t, "columns")] for t in proposed)
+    for table, text in zip(mapping.tables(), ddl("built"), strict=True):
+        assert (text.splitlines()[0] == PROPOSED) == (table.name in proposed), table.name
 
 
 def test_migrate_replace_into_a_database_built_only_from_the_apps_files(pg_url, pg_settings, query):

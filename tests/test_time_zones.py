@@ -116,6 +116,8 @@ def backup_tables() -> dict[str, list[dict]]:
             for c in (c for c in s.columns if c.source):
                 if c.kind == "id":
                     row[c.source] = row_id(s.name, i)
+                elif c.kind == "ref" and c.ref_table == s.target:
+                    row[c.source] = None  # a root of the table's own tree
                 elif c.kind == "ref":
                     row[c.source] = f"key_{i}" if c.is_key_ref else row_id(by_target[c.ref_table], i)
                 elif c.kind in TIME_KINDS:
@@ -123,7 +125,8 @@ def backup_tables() -> dict[str, list[dict]]:
                 elif c.kind == "text":
                     row[c.source] = c.allowed[0] if c.allowed else f"{c.target}_{i}"
                 else:
-                    row[c.source] = {"boolean": 1, "integer": 0, "bigint": 0, "json": "{}",
+                    row[c.source] = {"boolean": 1, "integer": 0, "bigint": 0, "json": "{}", "text_list": '["a"]',
+                                     "real": 1, "double": 1, "uuid": row_id(s.name, i),
                                      "name_uuid": f"event_{i}"}[c.kind]
             rows.append(row)
         tables[s.name] = rows

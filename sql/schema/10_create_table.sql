@@ -17,9 +17,12 @@ on {{ target_schema | ident }}.{{ table.name | ident }} ({{ key.columns | map('i
 {% for index in table.indexes %}
 
 create index if not exists {{ index_name(table, index) }}
-on {{ target_schema | ident }}.{{ table.name | ident }} ({{ index_columns(index) }})
+on {{ target_schema | ident }}.{{ table.name | ident }}
+{%- if index.search %} using gin (to_tsvector({{ index.search[0] | literal }}, {{ index.search[1] | map('ident') | join(" || ' ' || ") }}))
+{%- else %} ({{ index_columns(index) }})
+{%- endif %}
 {%- if index.where %}
 
-where {{ index.where[0] | ident }} {{ index.where[1] }}
+where {% for column, condition in index.where %}{{ column | ident }} {{ condition }}{{ " and " if not loop.last }}{% endfor %}
 {%- endif %};
 {% endfor %}

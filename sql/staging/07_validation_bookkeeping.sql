@@ -1,6 +1,7 @@
 -- Bookkeeping of validation and of values the migration changed on purpose.
 -- Contract: migration-contract.md §8 (each check and its result per validate run), §9 (the report
--- lists every loss, including values changed by a value map).
+-- lists every loss, including values changed by a value map); contract-additions §9 (derived values
+-- per table, column and rule; comma lists read as lists; float4 precision loss).
 -- Requires: 00_schemas.
 create table if not exists migration.checks (
     run_id uuid not null,
@@ -24,4 +25,15 @@ create table if not exists migration.value_changes (
     new_value text not null,
     rows_changed bigint not null,
     primary key (run_id, source_table, column_name, old_value)
+);
+
+-- Values made or changed by a rule rather than copied: derived values (by their rule), comma lists
+-- read as lists, REAL values whose float4 differs from the source, keys found by a parent's id.
+create table if not exists migration.derived_values (
+    run_id uuid not null,
+    source_table text not null,
+    column_name text not null,
+    rule text not null,
+    rows_changed bigint not null,
+    primary key (run_id, source_table, column_name, rule)
 );

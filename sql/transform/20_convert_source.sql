@@ -17,7 +17,13 @@ select
     {% for c in source.columns if c.source %}
     {{ source_value(c, 's.doc') }} as {{ raw_of(c) }},
     {% endfor %}
-    migration.scalar_text(s.doc -> {{ source.id_column.source | literal }}) as source_id,
+    migration.scalar_text({{ source_value(source.id_column, 's.doc') }}) as source_id,
+    {% for key in source.derive_keys %}
+    s.doc -> {{ key | literal }} as {{ key_of(key) }},
+    {% endfor %}
+    {% for c in source.columns if c.derive and c.derive.rule in ('id_of_key', 'alias_when') %}
+    {{ read_alias(c, 's.doc') | indent(4) }} as {{ ('alias_read_' ~ c.target) | ident }},
+    {% endfor %}
     {% for c in source.columns if c.source %}
     {{ convert_base(c, source_value(c, 's.doc'), source.name, ref_sources) | indent(4) }} as {{ c.target | ident }}
     {{- "," if not loop.last }}
@@ -36,11 +42,31 @@ where false;
 analyze {{ conv | ident }} (ord, id);
 
 create temporary table {{ work | ident }} on commit drop as
-with completed as (
+with {{ "recursive " if source.self_refs }}completed as (
     select
         c.*,
         {% for col in source.columns %}
+        {% if col.is_key_ref %}
+        -- a key, else the id of a migrated parent, which becomes its key (contract-additions 5.2)
+        coalesce(
+            (
+                select p.{{ col.ref_column | ident }}
+                from {{ target_schema | ident }}.{{ col.ref_table | ident }} as p
+                where p.{{ col.ref_column | ident }} = c.{{ col.target | ident }}
+            ),
+            (
+                select p.{{ col.ref_column | ident }}
+                from {{ target_schema | ident }}.{{ col.ref_table | ident }} as p
+                where p.id = migration.to_id(c.{{ raw_of(col) }}, {{ ref_sources[col.ref_table] | literal }})
+            ),
+            c.{{ col.target | ident }}
+        ) as {{ ('final_' ~ col.target) | ident }},
+        {% else %}
         {{ final_value(col, source) | indent(8) }} as {{ ('final_' ~ col.target) | ident }},
+        {% endif %}
+        {% endfor %}
+        {% for col in source.columns if col.derive %}
+        {{ derived_flag(col, final_value(col, source)) | indent(8) }} as {{ ('derived_' ~ col.target) | ident }},
         {% endfor %}
         ctx.run_id
     from {{ conv | ident }} as c
@@ -52,7 +78,7 @@ checked as materialized (
         {% for col in source.columns %}
         {% set error = column_error(col, 'm.' ~ raw_of(col), 'm.' ~ (col.target | ident), 'm.' ~ (('final_' ~ col.target) | ident)) %}
         {% if error %}
-        {{ error | indent(8) }} as {{ ('error_' ~ col.target) | ident }},
+        {{ error | indent(8) }} as {{ ('failure_' ~ col.target) | ident }},
         {% endif %}
         {% endfor %}
         m.*
@@ -65,10 +91,10 @@ first_failures as materialized (
         case
             {% for col in source.columns %}
             {% if column_error(col, 'x', 'x', 'x') %}
-            when e.{{ ('error_' ~ col.target) | ident }} is not null
+            when e.{{ ('failure_' ~ col.target) | ident }} is not null
                 then array[
                     {{ col.target | literal }},
-                    e.{{ ('error_' ~ col.target) | ident }},
+                    e.{{ ('failure_' ~ col.target) | ident }},
                     {{ ('e.' ~ raw_of(col) ~ " #>> '{}'") if col.source else 'null' }}
                 ]
             {% endif %}
@@ -105,8 +131,8 @@ deduplicated as (
 -- migrated rows, so orphans cascade), and the first NOT NULL one, which makes the row an orphan.
 referenced as (
     select
-        d.*,
-        {% for col in source.refs %}
+        d.*{{ "," if source.refs | reject('in', source.self_refs) | list }}
+        {% for col in source.refs | reject('in', source.self_refs) %}
         {% set final = 'd.' ~ (('final_' ~ col.target) | ident) %}
         d.bucket_reason is null and {{ final }} is not null and not exists (
             select 1
@@ -116,6 +142,43 @@ referenced as (
         {% endfor %}
     from deduplicated as d
 ),
+{% for col in source.self_refs %}
+{% set final = (('final_' ~ col.target) | ident) %}
+{% set others %}
+r.bucket_reason is null
+{% for other in source.refs if other.on_missing == 'skip' and other not in source.self_refs %}
+and not r.{{ ('missing_' ~ other.target) | ident }}
+{% endfor %}
+{% endset %}
+
+-- {{ col.target }} refers to this table's own rows, inserted together: a row is kept when its
+-- chain of parents reaches a row without one, every link kept (contract-additions 5.1: a row
+-- whose parent is an orphan is an orphan, to a fixed point). Rows on a cycle never reach a root.
+kept_by_{{ col.target }} as (
+    select r.{{ source.id_column.target | ident }} as id
+    from referenced as r
+    where {{ others | trim | indent(8) }} and r.{{ final }} is null
+    union
+    select r.{{ source.id_column.target | ident }} as id
+    from referenced as r
+    inner join kept_by_{{ col.target }} as k on r.{{ final }} = k.id
+    where {{ others | trim | indent(8) }}
+),
+{% endfor %}
+{% if source.self_refs %}
+
+self_referenced as (
+    select
+        r.*,
+        {% for col in source.self_refs %}
+        r.bucket_reason is null and r.{{ ('final_' ~ col.target) | ident }} is not null and not exists (
+            select 1 from kept_by_{{ col.target }} as k
+            where k.id = r.{{ source.id_column.target | ident }}
+        ) as {{ ('missing_' ~ col.target) | ident }}{{ "," if not loop.last }}
+        {% endfor %}
+    from referenced as r
+),
+{% endif %}
 
 judged as (
     select
@@ -126,7 +189,7 @@ judged as (
             when f.{{ ('missing_' ~ col.target) | ident }} then {{ col.target | literal }}
             {% endfor %}
         end as orphan_column
-    from referenced as f
+    from {{ 'self_referenced' if source.self_refs else 'referenced' }} as f
 ){{ "," if source.unique }}
 {% set last.cte = 'judged' %}
 {% endif %}
@@ -159,8 +222,8 @@ key_winners_{{ loop.index }} as (
         {% for col in key.columns %}
         e.{{ ('final_' ~ col) | ident }},
         {% endfor %}
-        {% for col in key.order_by %}
-        e.{{ ('final_' ~ col) | ident }},
+        {% for col, descending in key.ordering %}
+        e.{{ ('final_' ~ col) | ident }}{{ " desc nulls last" if descending }},
         {% endfor %}
         e.ord
 ),
@@ -231,8 +294,11 @@ select
     g.{{ raw_of(col) }} #>> '{}' as {{ ('missing_value_' ~ col.target) | ident }},
     {% endif %}
     {% endfor %}
+    {% for col in source.columns if col.derive %}
+    g.{{ ('derived_' ~ col.target) | ident }},
+    {% endfor %}
     {% for col in source.columns %}
-    {% if col.kind == 'ref' and col.on_missing == 'null' %}
+    {% if col in source.refs and col.on_missing == 'null' %}
     case
         when not g.{{ ('missing_' ~ col.target) | ident }} then g.{{ ('final_' ~ col.target) | ident }}
     end as {{ col.target | ident }}{{ "," if not loop.last }}

@@ -1,0 +1,105 @@
+"""The value rules added for the other tables, in SQL and in value fidelity's independent Python:
+G4 (list text -> text[], contract-additions 4.2), G5 (REAL -> real / double precision, 4.3) and
+uuid columns that are no id. Each value of a corpus is converted by the transform's own SQL (the
+functions and the `convert_base` / `conversion_error` macros a declared column renders to) and by
+d1pg.fidelity; both must give the same value, or the same reject reason."""
+
+from __future__ import annotations
+
+import json
+import struct
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from d1pg import fidelity
+from d1pg.mapping import Column
+from d1pg.render import environment, render
+
+CORPUS = {
+    "text_list": [
+        None, "", "null", " null ", "[]", '["a","b"]', '  ["b", "a", "a"]', '[" x "]', "chest,triceps",
+        "chest, triceps", " barbell ", "a,,b, ,", "none", "   ", "[1,2]", '["a",null]', '["a",', "{}",
+        "[object Object]", '{"a":1}', "7", ["x", "y"], [1], {"a": 1}, 3, True, "é,ü", "[\"日本\"]",
+    ],
+    "real": [
+        None, 0, 1, -1, "0.1", Decimal("0.1"), Decimal("62.5"), "1e-3", "1E+2", Decimal("3.4028235e38"),
+        Decimal("3.4028236e38"), "1e39", Decimal("1e-46"), "1e-40", "1e-50", "-0", "16777217", 16777217,
+        "abc", ".5", "5.", "+1", " 1", "NaN", "Infinity", True, {"a": 1}, [1], "", "1e400", Decimal("1e-400"),
+    ],
+    "double": [
+        None, "0.1", Decimal("2.5"), "1e308", "1e309", Decimal("1e-320"), "1e-330", "abc", 12345678901234567890,
+        False, "",
+    ],
+    "uuid": [
+        None, "", "0B6F8A2E-4A4B-4B8E-9B1A-0D2F3C4E5F60", "0b6f8a2e-4a4b-4b8e-9b1a-0d2f3c4e5f60", "not-a-uuid",
+        "{0b6f8a2e-4a4b-4b8e-9b1a-0d2f3c4e5f60}", 5, True,
+    ],
+}
+
+TEMPLATE = """select
+    ({{ convert_base(column, 'v', 't', {}) }}){{ '::double precision' if column.kind == 'real' }} as value,
+    {% set error = conversion_error(column, 'v', convert_base(column, 'v', 't', {})) | trim %}
+    {{ error if error else 'null::text' }} as reason
+from (select %s::jsonb as v) as x"""
+
+
+@pytest.fixture
+def functions(pg_url):
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        num = conn.info.server_version
+        conn.execute("create schema if not exists migration")
+        for name in ("00_functions.sql", "01_json_function.sql", "02_number_list_functions.sql"):
+            conn.execute(render(f"transform/{name}", server_version_num=num).encode())
+    return pg_url
+
+
+def _sql(conn, kind: str, value):
+    text = environment().from_string(TEMPLATE).render(column=Column(target="v", kind=kind, source="v"))
+    text = text.replace("%", "%%").replace("%%s::jsonb", "%s::jsonb")  # the rendered LIKE patterns hold a %
+    doc = None if value is None else json.dumps(value, default=str) if not isinstance(value, Decimal) else str(value)
+    return conn.execute(text, [doc]).fetchone()
+
+
+def _python(kind: str, value):
+    try:
+        return fidelity.CONVERTERS[kind](value, Column(target="v", kind=kind, source="v"), None), None
+    except fidelity.Invalid as exc:
+        return None, str(exc)
+
+
+@pytest.mark.parametrize("kind", sorted(CORPUS))
+def test_sql_and_python_agree_on_every_value_of_the_corpus(kind, functions):
+    with psycopg.connect(functions) as conn:
+        for value in CORPUS[kind]:
+            expected = _python(kind, value)
+            got = tuple(_sql(conn, kind, value))
+            if kind in ("real", "double") and got[0] is not None:
+                got = (float(got[0]), got[1])
+            assert got == expected, f"{kind} {value!r}: SQL {got} != Python {expected}"
+
+
+def test_g4_json_arrays_and_comma_lists_become_text_arrays(functions):
+    with psycopg.connect(functions) as conn:
+        assert _sql(conn, "text_list", '["b", "a", "a"]') == (["b", "a", "a"], None)
+        assert _sql(conn, "text_list", "chest, triceps") == (["chest", "triceps"], None)
+        assert _sql(conn, "text_list", "barbell") == (["barbell"], None)
+        assert _sql(conn, "text_list", "[]") == ([], None)
+        assert _sql(conn, "text_list", "") == (None, None)
+        assert _sql(conn, "text_list", "[1,2]") == (None, "check_violation")
+        assert _sql(conn, "text_list", '["a",') == (None, "invalid_json")
+    assert fidelity.to_text_list("chest,triceps") == (["chest", "triceps"], True)
+    assert fidelity.to_text_list('["chest"]') == (["chest"], False)
+
+
+def test_g5_real_is_the_float4_rounding_and_overflow_or_underflow_is_out_of_range(functions):
+    float4 = struct.unpack("<f", struct.pack("<f", 0.1))[0]
+    with psycopg.connect(functions) as conn:
+        assert _sql(conn, "real", "0.1") == (float4, None)
+        assert float4 != 0.1
+        assert _sql(conn, "double", "0.1") == (0.1, None)
+        assert _sql(conn, "real", "1e39") == (None, "out_of_range")
+        assert _sql(conn, "real", "1e-50") == (None, "out_of_range")
+        assert _sql(conn, "real", ".5") == (None, "invalid_number")
+        assert _sql(conn, "real", True) == (None, "invalid_number")
