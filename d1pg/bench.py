@@ -1,6 +1,6 @@
 """``invoke bench``: d1pg against its floors and against pgloader, same run, same server.
 
-For each size (rows across the core tables) it generates a backup with ``gen-backup`` (kept in
+For each size (rows across the tables) it generates a backup with ``gen-backup`` (kept in
 the work folder; the same size and seed give the same file) and measures, each in a fresh
 database on the same server:
 
@@ -53,8 +53,8 @@ from d1pg.errors import CheckFailed, D1pgError, DatabaseError, InputError
 from d1pg.inputs.sqlite_rows import quote_identifier
 from d1pg.runs import RowRun
 
-ROWS_PER_USER = 55.8
-"""gen-backup writes about this many rows per user (measured at 18,000 users, seed 1)."""
+ROWS_PER_USER = 112.6
+"""gen-backup writes about this many rows per user (shape full, measured at 2,000 users, seed 1)."""
 DEFAULT_ROWS = (100_000, 1_000_000, 4_000_000)
 DATABASES = ("d1pg", "floor", "typed", "pgloader", "forms")
 """The databases the benchmark creates (and replaces) on the server: <prefix>_<name>."""

@@ -197,18 +197,20 @@ def fetch(c, url, out=None, cookie_file=None, progress=True):
 @task(
     name="gen-backup",
     help={
-        "users": "number of users (about 55 rows per user; 18,000 users is about 1M rows)",
-        "seed": "random seed; the same seed and size give a byte-identical file",
+        "users": "number of users (shape full: about 113 rows per user, 1M rows is about 8,900 users)",
+        "seed": "random seed; the same seed, size and shape give a byte-identical file",
         "out": "output path; a name ending in .gz is gzip-compressed",
         "dirty": "fraction of rows given a realistic defect (bad value, orphan, duplicate); 0 for clean",
+        "shape": "full (default): every table of the app's D1 schema; route: the 37 names the app's admin "
+                 "backup route exports",
     },
 )
-def gen_backup(c, users=100, seed=0, out="backup.json", dirty=0.02):
+def gen_backup(c, users=100, seed=0, out="backup.json", dirty=0.02, shape="full"):
     """Write a realistic synthetic D1 backup of any size, streaming, deterministic for a seed."""
     from d1pg.console import run_guarded
     from d1pg.generate import write_backup
 
-    run_guarded(write_backup, Path(out), users=int(users), seed=int(seed), dirty=float(dirty))
+    run_guarded(write_backup, Path(out), users=int(users), seed=int(seed), dirty=float(dirty), shape=shape)
 
 
 def _checkout_only(name):

@@ -16,7 +16,11 @@ LAYERS = [
     {"d1pg.config", "d1pg.mapping", "d1pg.fidelity", "d1pg.backup", "d1pg.inputs", "d1pg.inputs.admin_json",
      "d1pg.inputs.sql_dump", "d1pg.inputs.sqlite_file", "d1pg.inputs.sqlite_rows", "d1pg.forms"},
     # 2. database access, SQL rendering, bookkeeping and audit, console output
-    {"d1pg.db", "d1pg.render", "d1pg.audit", "d1pg.console", "d1pg.server", "d1pg.fetch", "d1pg.generate"},
+    {"d1pg.db", "d1pg.render", "d1pg.audit", "d1pg.console", "d1pg.server", "d1pg.fetch", "d1pg.generate",
+     "d1pg.generate.__main__", "d1pg.generate.values", "d1pg.generate.catalogs", "d1pg.generate.people",
+     "d1pg.generate.core", "d1pg.generate.personal", "d1pg.generate.planning", "d1pg.generate.fitness",
+     "d1pg.generate.learning", "d1pg.generate.content", "d1pg.generate.special", "d1pg.generate.defects",
+     "d1pg.generate.writer"},
     # 3. the steps
     {"d1pg.stage", "d1pg.schema", "d1pg.transform", "d1pg.validate", "d1pg.rollback", "d1pg.profile",
      "d1pg.review", "d1pg.scaffold"},
