@@ -42,7 +42,7 @@ _SCALAR = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|tru
 # Escapes PostgreSQL's jsonb cannot hold: \u0000, and surrogates (checked for pairing below).
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _SURROGATE_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u[dD]([89abAB]|[c-fC-F])[0-9a-fA-F]{2}")
-# A run of 16+ digits outside or inside strings: a cheap hint that a table may hold integers beyond 2^53.
+# A run of 16+ digits outside strings: a cheap hint that a table may hold integers beyond 2^53.
 LONG_NUMBER_HINT = re.compile(rb"[0-9]{16,}")
 
 MAX_DEPTH = 512
@@ -405,7 +405,8 @@ class BackupReader:
         if self._duplicate is not None:
             return Unstorable(f"an object names the key {self._duplicate!r} more than once", text,
                               DUPLICATE_KEY_IN_ROW)
-        if table not in self.long_number_tables and LONG_NUMBER_HINT.search(row):
+        if (table not in self.long_number_tables and LONG_NUMBER_HINT.search(row)
+                and LONG_NUMBER_HINT.search(_STRING.sub(b'""', row))):  # a number's digits, not a string's
             self.long_number_tables.add(table)
         return row
 

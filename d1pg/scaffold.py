@@ -42,7 +42,7 @@ KIND_OF_TYPE = {
     "text[]": "text_list",
 }
 """The kind a target column of this type (as format_type names it) is drafted with; a uuid column is
-``id`` (the primary key), ``ref`` (a foreign key) or ``name_uuid`` (neither)."""
+``id`` (the primary key), ``ref`` (a foreign key) or ``uuid`` (neither)."""
 
 _INTEGERS = {"number_0_1", "number_integer", "number_epoch_s", "number_epoch_ms",
              "text_0_1", "text_integer", "text_epoch_s", "text_epoch_ms"}
@@ -55,6 +55,7 @@ FITTING_SHAPES = {
     "timestamp": _INSTANTS, "date": _INSTANTS,
     "json": {"object", "array", "text_json", "text_empty"},
     "text_list": {"array", "text_json", "text_empty"},
+    "uuid": {"text_uuid", "text_empty"},
 }
 """The staged shapes (d1pg.profile.SHAPES) each kind expects besides null and absent; any other
 shape of a key feeding such a column is named in a review comment. Other kinds take any value."""
@@ -247,8 +248,9 @@ def _kind(table: str, name: str, sql_type: str, primary: bool, fk: tuple | None,
     if sql_type == "uuid":
         if primary:
             return "id", {}, notes
-        return "name_uuid", {"name_prefix": f"{table}.{name}"}, notes + [
-            "a uuid without a foreign key: a non-UUID value becomes a name-based UUID under this guessed prefix"]
+        return "uuid", {}, notes + [
+            "a uuid without a foreign key: UUIDs are kept, any other value rejected; if the values are ids of another"
+            " table, declare references = { table, foreign_key = false }; if they are other keys, kind name_uuid"]
     if primary:
         notes.append(f"the primary key is {sql_type}, not uuid: the first column must be of kind id")
     if sql_type not in KIND_OF_TYPE:
@@ -278,8 +280,13 @@ def draft(table: str, catalog: Catalog, staged: TableProfile | None, path: Path)
     for name, sql_type, not_null, default_expression in catalog.columns:
         is_primary = bool(primary) and primary[1] == [name]
         kind, extra, notes = _kind(catalog.name, name, sql_type, is_primary, fks.get(name), declared)
-        entry: dict = {"name": name, "kind": kind}
         key = sources.get(name)
+        if kind == "uuid" and key is not None and _shape_notes("uuid", key, staged):
+            kind, extra = "name_uuid", {"name_prefix": f"{catalog.name}.{name}"}
+            notes = [n for n in notes if not n.startswith("a uuid without a foreign key")] + [
+                "a uuid without a foreign key fed values that are no UUIDs: they become name-based UUIDs under this "
+                "guessed prefix"]
+        entry: dict = {"name": name, "kind": kind}
         if key is None:
             entry["source"] = False
             notes.append("no staged key feeds this column")
@@ -294,8 +301,10 @@ def draft(table: str, catalog: Catalog, staged: TableProfile | None, path: Path)
             notes.append(f"default {default[1]} is not declarable")
         elif default and not (is_primary and default == ("default_sql", "gen_random_uuid()")):
             entry[default[0]] = default[1]
-        if key is None and not_null and not default:
-            notes.append("NOT NULL without a default or a source: give it a source, a derive rule or a default")
+        if key is None and not_null and not default and not is_primary:
+            del entry["source"]  # read as its own name, so that the draft loads: the note says what to do
+            notes.append("NOT NULL without a default, and no staged key of its name: name its source key, or give "
+                         "it a derive rule or a default")
         if name in checks:
             entry[checks[name][0]] = checks[name][1]
         entry |= extra
@@ -325,7 +334,10 @@ def _keys(catalog: Catalog, notes: list[str]) -> tuple[list[dict], list[dict]]:
     unique, indexes = [], []
     for name, columns, key_columns, is_unique, predicate, method, definition in catalog.indexes:
         where = _where(predicate)
-        if method != "btree" or len(columns) != key_columns or (predicate and (is_unique or where is None)):
+        search = _search(definition) if method == "gin" and not predicate else None
+        if search:
+            indexes.append({"name": name, "search": search})
+        elif method != "btree" or len(columns) != key_columns or (predicate and (is_unique or where is None)):
             notes.append(f"not declarable: {definition}")
         elif is_unique:
             if any(c.endswith(" desc") for c in columns):
@@ -336,11 +348,33 @@ def _keys(catalog: Catalog, notes: list[str]) -> tuple[list[dict], list[dict]]:
     return unique, indexes
 
 
-def _where(predicate: str | None) -> dict | None:
+def _search(definition: str) -> dict | None:
+    """A GIN full-text index over text columns joined by ' ': to_tsvector('english', a || ' ' || b)."""
+    m = re.search(r"USING gin \(to_tsvector\('(\w+)'::regconfig, (.*)\)\)$", definition)
+    if not m:
+        return None
+    columns = m[2].replace("(", "").replace(")", "").split(" || ' '::text || ")
+    if not all(re.fullmatch(r"\w+", c) for c in columns):
+        return None
+    return {"config": m[1], "columns": columns}
+
+
+def _where(predicate: str | None) -> dict | list[dict] | None:
+    """A partial index's predicate as declared: one condition, or conditions joined by AND."""
     if predicate is None:
         return None
-    m = re.fullmatch(r"(\w+) (= true|= false|IS NOT NULL)", _unwrap(predicate))
-    return {"column": m[1], "is": {"= true": True, "= false": False, "IS NOT NULL": "not null"}[m[2]]} if m else None
+    conditions = [_condition(_unwrap(p)) for p in re.split(r" AND ", _unwrap(predicate))]
+    if None in conditions:
+        return None
+    return conditions[0] if len(conditions) == 1 else conditions
+
+
+def _condition(text: str) -> dict | None:
+    m = re.fullmatch(r"(\w+) (= true|= false|IS NOT NULL)", text)
+    if m:
+        return {"column": m[1], "is": {"= true": True, "= false": False, "IS NOT NULL": "not null"}[m[2]]}
+    m = re.fullmatch(r"(\w+) = '((?:[^']|'')*)'::text", text)
+    return {"column": m[1], "equals": m[2].replace("''", "'")} if m else None
 
 
 def _one_line(note: str) -> str:

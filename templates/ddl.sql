@@ -37,11 +37,11 @@ check ({{ null }}{{ name }} >= {{ column.at_least | literal }}{{ close }})
 
 {#- The body of `create table`: columns, then unique constraints, one per line. -#}
 {%- macro table_body(table, target_schema, references=true) -%}
-{%- set constraints = table.unique | selectattr('index', 'none') | list -%}
+{%- set unique_constraints = table.unique | selectattr('index', 'none') | list -%}
 {%- for column in table.columns -%}
-{{ column_definition(column, target_schema, references) }}{{ ",\n" if not loop.last or constraints }}
+{{ column_definition(column, target_schema, references) }}{{ ",\n" if not loop.last or unique_constraints }}
 {%- endfor -%}
-{%- for key in constraints -%}
+{%- for key in unique_constraints -%}
 unique ({% for c in key.columns %}{{ c | ident }}{{ ", " if not loop.last }}{% endfor %}){{ ",\n" if not loop.last }}
 {%- endfor -%}
 {%- endmacro -%}

@@ -124,6 +124,8 @@ def backup_tables() -> dict[str, list[dict]]:
                     row[c.source] = raw
                 elif c.kind == "text":
                     row[c.source] = c.allowed[0] if c.allowed else f"{c.target}_{i}"
+                elif c.kind == "integer" and (c.between or c.at_least is not None):
+                    row[c.source] = c.between[0] if c.between else c.at_least
                 else:
                     row[c.source] = {"boolean": 1, "integer": 0, "bigint": 0, "json": "{}", "text_list": '["a"]',
                                      "real": 1, "double": 1, "uuid": row_id(s.name, i),

@@ -20,10 +20,12 @@ end;
 
 -- The number as a double (PostgreSQL's input is correctly rounded), then, for real, as a float4.
 -- NULL when the number is not accepted or the rounding overflows or underflows (PostgreSQL raises
--- for both; the error is caught here, once per value of these few columns).
+-- for both; the error is caught here, once per value of these few columns). Parallel unsafe: an
+-- exception handler starts a subtransaction, which a parallel query forbids, so a table with such a
+-- column is converted without parallel workers.
 create or replace function migration.to_float8(v jsonb)
 returns double precision
-language plpgsql immutable strict parallel safe
+language plpgsql immutable strict parallel unsafe
 as $$
 declare
     t text := migration.number_text(v);
@@ -37,7 +39,7 @@ $$;
 
 create or replace function migration.to_float4(v jsonb)
 returns real
-language plpgsql immutable strict parallel safe
+language plpgsql immutable strict parallel unsafe
 as $$
 declare
     t text := migration.number_text(v);
@@ -50,10 +52,11 @@ end
 $$;
 
 -- The JSON value a list is read from: a string whose first non-blank character is '[' parsed as
--- JSON (NULL when invalid), any other non-string value as it is.
+-- JSON (NULL when invalid), any other non-string value as it is. As parallel safe as to_jsonb_text
+-- (01_json_function): not on PostgreSQL 15, where that catches the cast's error.
 create or replace function migration.list_json(v jsonb)
 returns jsonb
-language plpgsql immutable strict parallel safe
+language plpgsql immutable strict {{ "parallel safe" if server_version_num >= 160000 else "parallel unsafe" }}
 as $$
 begin
     if jsonb_typeof(v) = 'string' then
@@ -78,7 +81,7 @@ return
 -- order. NULL for any other JSON value (the caller rejects it: invalid_json or check_violation).
 create or replace function migration.to_text_list(v jsonb)
 returns text[]
-language plpgsql immutable strict parallel safe
+language plpgsql immutable strict {{ "parallel safe" if server_version_num >= 160000 else "parallel unsafe" }}
 as $$
 declare
     j jsonb;

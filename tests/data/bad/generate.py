@@ -86,8 +86,18 @@ def integer_140000_digits(path: Path) -> None:
     _backup(path, [user(1), user(2, score="@@N@@").replace('"@@N@@"', "1" * 140_000)])
 
 
+def no_rows(path: Path) -> None:
+    """Every table a declaration maps, present and empty (the set follows the declarations)."""
+    from d1pg.mapping import mapped_source_names
+
+    tables = {name: [] for name in sorted(mapped_source_names())}
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(ENVELOPE + '  "tables": ' + json.dumps(tables, indent=2).replace("\n", "\n  ") + "\n}\n")
+
+
 GENERATORS = {f.__name__: f for f in (string_50mb, nesting_100k_arrays_in_row, nesting_100k_objects_in_row,
-                                      nesting_100k_in_envelope, nesting_100k_unclosed, integer_140000_digits)}
+                                      nesting_100k_in_envelope, nesting_100k_unclosed, integer_140000_digits,
+                                      no_rows)}
 
 
 if __name__ == "__main__":
