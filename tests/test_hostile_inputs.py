@@ -11,8 +11,7 @@ import psycopg
 import pytest
 from invoke import Context
 
-from d1pg import cli
-from d1pg import mapping
+from d1pg import cli, mapping
 from d1pg.config import Settings
 from d1pg.migrate import migrate
 from d1pg.transform import Options
