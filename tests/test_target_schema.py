@@ -107,16 +107,21 @@ def test_invoke_schema_builds_the_proposed_tables_as_all_tables_md_states_them(p
 
 def test_migrate_replace_into_a_database_built_only_from_the_apps_files(pg_url, pg_settings, query):
     apply_app_schema(pg_url)
-    seeded = query("select (select count(*) from roles), (select count(*) from entitlements),"
-                   " (select count(*) from onboarding_flows), (select count(*) from onboarding_steps)")[0]
-    assert all(seeded)
+    seeded = query("select (select count(*) from roles), (select count(*) from entitlements)")[0]
+    seed_flow = "a0000000-0000-4000-8000-000000000001"
+    assert all(seeded) and query("select count(*) from onboarding_flows where id = %s", [seed_flow]) == [(1,)]
     migrate(pg_settings, SAMPLE, Options(replace=True))
     assert query("select check_name from migration.checks where offending_rows > 0") == []
     assert query("select count(*) from migration.checks")[0][0] > 0
     assert query("select count(*) from users")[0][0] > 0
-    again = query("select (select count(*) from roles), (select count(*) from entitlements),"
-                  " (select count(*) from onboarding_flows), (select count(*) from onboarding_steps)")[0]
+    again = query("select (select count(*) from roles), (select count(*) from entitlements)")[0]
     assert again == seeded  # tables no declaration fills are never touched
+    # T14's seed flow and steps are replaced by the backup's (decision 12): D1's flow_main_v1 gets its §3 UUID
+    assert query("select count(*) from onboarding_flows where id = %s", [seed_flow]) == [(0,)]
+    assert query("select name from onboarding_flows where id = migration.name_uuid('onboarding_flows:flow_main_v1')"
+                 ) == [("Main Onboarding",)]
+    created = {r[0] for r in query("select table_name from migration.created_tables")}
+    assert created == {s.table.name for s in mapping.sources() if s.proposed}  # only the proposed tables
 
     # A row of a table outside the mapping that references a migrated row blocks --replace.
     query("insert into sessions (user_id, token, expires_at) select id, 'tok', now() from users limit 1 returning id")

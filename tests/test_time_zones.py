@@ -146,7 +146,7 @@ def expected_columns() -> list[tuple[str, str, str, str, object]]:
         for c in s.columns:
             if c.kind in TIME_KINDS and c.source:
                 out.append((s.target, "id", c.target, "date" if c.kind == "date" else "instant", "row"))
-            elif c.derive:  # utc_date of a column that holds the row's value
+            elif c.derive and c.derive.rule == "utc_date":  # of a column that holds the row's value
                 out.append((s.target, "id", c.target, "date", "row"))
             elif c.clock_fill:  # no source: created_at takes the row's own updated_at, else createdAt
                 origin = "row" if c.target == "created_at" and own_updated_at else "backup"
