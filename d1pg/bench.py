@@ -511,22 +511,25 @@ def _sqlite_database(backup: Path, d1pg_url: str) -> Path:
     db = sqlite3.connect(part)
     with BackupReader(backup, fast=False) as reader:
         for name, rows in reader.tables():
-            keys = columns.get(name) or []
-            if not keys:
-                continue
+            # a table stage counts but does not stage (D1's bookkeeping) has no staged keys: its first row's
+            keys = columns.get(name) or None
             declared = kinds.get(name, {})
-            types = {k: _D1_TYPES.get(declared[k], "TEXT") for k in keys if k in declared}
-            insert = f"insert into {quote_identifier(name)} values ({', '.join('?' * len(keys))})"  # noqa: S608
+            types: dict[str, str] = {}
             batch: list[tuple] = []
             created = False
             for row in [*rows, None]:
                 if row is not None and not isinstance(row, Unstorable | RowRun):
                     doc = json.loads(row)
+                    if keys is None:
+                        keys = list(doc)
+                    if not types and not created:
+                        types = {k: _D1_TYPES.get(declared[k], "TEXT") for k in keys if k in declared}
                     for k, v in doc.items():
                         if k not in types and v is not None:
                             types[k] = _sqlite_type(v)  # a key no mapping declares: from its first value
                     batch.append(tuple(_sqlite_value(doc.get(k)) for k in keys))
                 if len(batch) >= 10_000 or (row is None and batch):
+                    insert = f"insert into {quote_identifier(name)} values ({', '.join('?' * len(keys))})"  # noqa: S608
                     if not created:
                         db.execute(f"create table {quote_identifier(name)} ("  # noqa: S608 - names quoted by _quote
                                    + ", ".join(f"{quote_identifier(k)} {types.get(k, 'TEXT')}" for k in keys) + ")")
