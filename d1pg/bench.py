@@ -56,7 +56,11 @@ from d1pg.runs import RowRun
 ROWS_PER_USER = 112.6
 """gen-backup writes about this many rows per user (shape full, measured at 2,000 users, seed 1)."""
 DEFAULT_ROWS = (100_000, 1_000_000, 4_000_000)
-DATABASES = ("d1pg", "floor", "typed", "pgloader", "forms")
+CORE_ROWS_PER_USER = 55.8
+"""gen-backup's shape core writes about this many rows per user (core-tables.md's tables only)."""
+CORE_SPEED_GOAL = 0.8
+"""The transform's rows per second on every table stay within 20% of its speed on the core tables."""
+DATABASES = ("d1pg", "floor", "typed", "pgloader", "forms", "core")
 """The databases the benchmark creates (and replaces) on the server: <prefix>_<name>."""
 STAGE_GOAL, MIGRATION_GOAL, RSS_GOAL_MB, RSS_SPREAD, FORM_GOAL = 1.5, 3.0, 200.0, 0.20, 1.5
 FORMS = {"stage (SQL dump)": "sql-dump", "stage (SQLite file)": "sqlite"}
@@ -209,6 +213,9 @@ def _one_size(base: str, names: dict[str, str], target: int, seed: int, work: Pa
     if forms:
         _stage_forms(result, base, names["forms"], url, backup, quiet)
 
+    _say(quiet, f"bench {target:,}: transform (core tables only)")
+    result.phases["transform (core tables)"] = _core_transform(base, names["core"], target, seed, work)
+
     _say(quiet, f"bench {target:,}: staging floor")
     result.phases["staging floor"] = _staging_floor(base, names["floor"], backup, work)
     _say(quiet, f"bench {target:,}: typed floor")
@@ -227,6 +234,24 @@ def _one_size(base: str, names: dict[str, str], target: int, seed: int, work: Pa
                 result.notices.append(f"pgloader failed: {exc}")
     result.load = (result.load[0], os.getloadavg()[0])
     return result
+
+
+def _core_transform(base: str, dbname: str, target: int, seed: int, work: Path) -> Phase:
+    """The transform of as many rows of the core tables only (gen-backup shape core; the other mapped
+    tables absent, accepted): the speed the all-tables transform is compared with."""
+    from d1pg.generate import generate_backup
+    from d1pg.schema import create_schema
+
+    users = max(1, round(target / CORE_ROWS_PER_USER))
+    backup = work / f"backup-core-{users}u-seed{seed}.json"
+    if not backup.exists():
+        generate_backup(backup, users=users, seed=seed, shape="core")
+    url = _fresh_database(base, dbname)
+    create_schema(Settings(database_url=url), quiet=True)
+    _, out = _child("stage", url, dbname, backup)
+    phase, _ = _child("transform-accept-missing", url, dbname, backup)
+    phase.rows, phase.mb = out["rows"], backup.stat().st_size / 1e6
+    return phase
 
 
 def _stage_forms(result: SizeResult, base: str, dbname: str, d1pg_url: str, backup: Path, quiet: bool) -> None:
@@ -328,11 +353,11 @@ def _run_step(step: str, url: str, backup: str) -> dict:
         started = time.perf_counter()
         result = stage(settings, Path(backup), progress=False, quiet=True)
         return {"seconds": time.perf_counter() - started, "rows": result.rows, "run_id": result.run_id}
-    if step == "transform":
+    if step in ("transform", "transform-accept-missing"):
         from d1pg.transform import Options, transform
 
         started = time.perf_counter()
-        run_id = transform(settings, Options(), progress=False, quiet=True)
+        run_id = transform(settings, Options(accept_missing=step != "transform"), progress=False, quiet=True)
         return {"seconds": time.perf_counter() - started, "run_id": run_id}
     if step == "validate":
         try:
@@ -602,7 +627,8 @@ def _pgloader(base: str, dbname: str, d1pg_url: str, backup: Path, executable: s
 
 # -- output ------------------------------------------------------------------------------------------
 
-PHASES = ("stage", "transform", "validate", *FORMS, "staging floor", "typed floor", "pgloader")
+PHASES = ("stage", "transform", "validate", *FORMS, "transform (core tables)", "staging floor", "typed floor",
+          "pgloader")
 
 
 def _fmt(value, digits: int = 1) -> str:
@@ -650,6 +676,12 @@ def goals(results: list[SizeResult]) -> list[list[str]]:
             what = "stage + transform" + (" + validate" if "validate" in r.phases else " (validate skipped)")
             out.append([label, f"{what} <= {MIGRATION_GOAL}x typed floor", f"{ratio:.2f}x",
                         _met(ratio <= MIGRATION_GOAL)])
+        core = r.phases.get("transform (core tables)")
+        if core and core.rows_per_s and "transform" in r.phases:
+            speed = r.phases["transform"].rows_per_s / core.rows_per_s
+            out.append([label, f"transform rows/s on every table >= {CORE_SPEED_GOAL:.0%} of the core tables'",
+                        f"{speed:.0%} ({r.phases['transform'].rows_per_s:,.0f} vs {core.rows_per_s:,.0f} rows/s)",
+                        _met(speed >= CORE_SPEED_GOAL)])
         loader = r.phases.get("pgloader")
         if loader:
             out.append([label, "d1pg end to end faster than pgloader",

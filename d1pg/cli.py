@@ -202,7 +202,7 @@ def fetch(c, url, out=None, cookie_file=None, progress=True):
         "out": "output path; a name ending in .gz is gzip-compressed",
         "dirty": "fraction of rows given a realistic defect (bad value, orphan, duplicate); 0 for clean",
         "shape": "full (default): every table of the app's D1 schema; route: the 37 names the app's admin "
-                 "backup route exports",
+                 "backup route exports; core: only the tables of core-tables.md",
     },
 )
 def gen_backup(c, users=100, seed=0, out="backup.json", dirty=0.02, shape="full"):

@@ -7,7 +7,7 @@ keys in insertion order, non-ASCII characters raw, no trailing newline), optiona
     {"version": 14, "versionName": "0014_add_performance_indexes", "createdAt": "…Z",
      "createdBy": "admin@example.com", "tables": {"users": [...], "accounts": [...], ...}}
 
-Two shapes (``shape``, ``--shape``):
+Three shapes (``shape``, ``--shape``):
 
 - ``full`` (default): every table of the app's D1 schema (``0100_master_reset.sql``, 66 tables),
   ``user_progress`` (read by the progress merge) and wrangler's ``d1_migrations``: what a complete
@@ -18,6 +18,8 @@ Two shapes (``shape``, ``--shape``):
   ``achievement_definitions``, ``points_ledger``, ``user_streaks`` (contract §6); ``workout_sets``,
   ``rewards``, ``reward_purchases``, ``user_feedback`` (no such table) and ``courses``, ``lessons``
   (shape A only) are ``[]``.
+- ``core``: only the 18 tables of core-tables.md (:data:`CORE_TABLES`), for the benchmark's comparison
+  of the transform's speed with and without the other tables.
 
 Rows are shaped as the D1 columns of shape C say (``SELECT *``: the keys in the table's column
 order; all-tables.md for the data): code-built ids (``settings_<user>``, ``interest_<user>_<key>``,
@@ -90,7 +92,7 @@ quest), rows in the tables no code writes (tests/test_generate.py checks them). 
     .venv/bin/python -m d1pg.generate examples/sample-backup.json --sample
 
 which is ``sample_backup(Path("examples/sample-backup.json"))``. Any other backup:
-``.venv/bin/python -m d1pg.generate OUT.json[.gz] --users N [--seed S] [--dirty P] [--shape route|full]``.
+``.venv/bin/python -m d1pg.generate OUT.json[.gz] --users N [--seed S] [--dirty P] [--shape full|route|core]``.
 """
 
 from __future__ import annotations
@@ -113,8 +115,8 @@ from d1pg.generate.special import special_plan
 from d1pg.generate.values import NOW, iso
 from d1pg.generate.writer import Out, write_table
 
-__all__ = ["EXPECTED_EMPTY", "FULL_TABLES", "ROUTE_TABLES", "SAMPLE_PARAMS", "SHAPES", "TABLES", "generate_backup",
-           "main", "sample_backup", "write_backup"]
+__all__ = ["CORE_TABLES", "EXPECTED_EMPTY", "FULL_TABLES", "ROUTE_TABLES", "SAMPLE_PARAMS", "SHAPES", "TABLES",
+           "generate_backup", "main", "sample_backup", "write_backup"]
 
 CREATED_BY = "admin@example.com"
 
@@ -162,7 +164,15 @@ EXPECTED_EMPTY = ("authenticators", "flashcard_decks", "flashcards", "journal_en
 """0100 tables no code of the app writes (all-tables.md): empty in generated data; the special cases
 hold a row of each."""
 
-SHAPES = {"full": FULL_TABLES, "route": ROUTE_TABLES}
+CORE_TABLES = (
+    "users", "accounts", "sessions", "verification_tokens", "db_metadata", "skill_definitions",
+    "achievement_definitions", "user_skills", "user_achievements", "user_wallet", "user_progress", "points_ledger",
+    "user_streaks", "activity_events", "habits", "habit_logs", "goals", "goal_milestones",
+)
+"""Shape ``core``: only the tables of core-tables.md (what gen-backup wrote before every table was
+mapped); the benchmark compares the transform's speed on it with shape ``full``."""
+
+SHAPES = {"full": FULL_TABLES, "route": ROUTE_TABLES, "core": CORE_TABLES}
 TABLES = FULL_TABLES
 """The tables of the default shape, in the order they are written."""
 
