@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pytest_postgresql import factories
 
@@ -57,6 +59,43 @@ def pg_url(postgresql) -> str:
 @pytest.fixture
 def pg_settings(pg_url, tmp_path) -> Settings:
     return Settings(database_url=pg_url, reports_dir=tmp_path / "reports")
+
+
+def _admin_url() -> str:
+    return make_conninfo(host=SERVER["host"], port=SERVER["port"], user=SERVER["user"], dbname="postgres",
+                         password=SERVER["password"] or "")
+
+
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory):
+    """The bundled sample migrated once (target tables, stage, transform, validate) into a database
+    that the tests needing a migrated sample copy: (database name, transform run id, reports folder)."""
+    from d1pg.migrate import migrate
+    from d1pg.transform import Options
+
+    name = "d1pg_sample_tmpl"
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    reports = tmp_path_factory.mktemp("sample-reports")
+    url = make_conninfo(_admin_url(), dbname=name)
+    run_id = migrate(Settings(database_url=url, reports_dir=reports), SAMPLE, Options(), progress=False)
+    yield name, run_id, reports
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def sample_migrated(pg_url, pg_settings, sample_template) -> str:
+    """The test's database replaced by a copy of the migrated sample (what `migrate` of the sample
+    gives, its report files too); returns the transform run id."""
+    name, run_id, reports = sample_template
+    dbname = conninfo_to_dict(pg_url)["dbname"]
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(dbname)))
+        conn.execute(sql.SQL("create database {} template {}").format(sql.Identifier(dbname), sql.Identifier(name)))
+    shutil.copytree(reports, pg_settings.reports_dir, dirs_exist_ok=True)
+    return run_id
 
 
 @pytest.fixture
