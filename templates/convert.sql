@@ -12,10 +12,17 @@
     contract-additions 4.4. -#}
 {%- macro source_value(column, doc) -%}
 {%- set when = column.derive if column.derive and column.derive.rule == 'alias_when' else none -%}
-{%- if column.aliases or when -%}
+{%- if when -%}
+coalesce(
+    {{ doc }} -> {{ column.source | literal }},
+    {% for alias in column.aliases %}
+    {{ doc }} -> {{ alias | literal }},
+    {% endfor %}
+    case when {{ doc }} ->> {{ when.keys[1] | literal }} = {{ when.equals | literal }} then {{ doc }} -> {{ when.keys[0] | literal }} end
+)
+{%- elif column.aliases -%}
 coalesce({{ doc }} -> {{ column.source | literal }}
-{%- for alias in column.aliases %}, {{ doc }} -> {{ alias | literal }}{% endfor %}
-{%- if when %}, case when {{ doc }} ->> {{ when.keys[1] | literal }} = {{ when.equals | literal }} then {{ doc }} -> {{ when.keys[0] | literal }} end{% endif %})
+{%- for alias in column.aliases %}, {{ doc }} -> {{ alias | literal }}{% endfor %})
 {%- else -%}
 {{ doc }} -> {{ column.source | literal }}
 {%- endif -%}
@@ -159,7 +166,8 @@ case
 end
 {% elif column.kind == 'uuid' %}
 case
-    when {{ value }} is null and {{ is_present(raw) }} and {{ raw }} <> '""'::jsonb then 'invalid_id'
+    when {{ value }} is null and {{ is_present(raw) }} and {{ raw }} <> '""'::jsonb
+        then 'invalid_id'
 end
 {% elif column.kind in ('text', 'ref') %}
 case
@@ -172,7 +180,9 @@ end
 {% elif column.kind in ('integer', 'bigint') %}
 case
     when {{ value }} is not null then null
-    when {{ is_present(raw) }} and migration.to_integer({{ raw }}) is null
+    when
+        {{ is_present(raw) }}
+        and migration.to_integer({{ raw }}) is null
         then 'invalid_integer'
     when {{ is_present(raw) }} then 'out_of_range'
 end
@@ -184,7 +194,8 @@ case
 end
 {% elif column.kind in ('boolean', 'timestamp', 'date') %}
 case
-    when {{ is_present(raw) }} and {{ value }} is null then 'invalid_{{ column.kind }}'
+    when {{ is_present(raw) }} and {{ value }} is null
+        then 'invalid_{{ column.kind }}'
 end
 {% elif column.kind == 'json' %}
 case
@@ -204,14 +215,17 @@ case
         then 'invalid_json'
     when
         {{ is_present(raw) }}
-        and ({{ raw }} <> '""'::jsonb and btrim({{ raw }} #>> '{}', E' \t\n\r') <> 'null'
-             or jsonb_typeof({{ raw }}) <> 'string')
+        and {{ raw }} <> '""'::jsonb
+        and btrim({{ raw }} #>> '{}', E' \t\n\r') <> 'null'
         then 'check_violation'
 end
 {% elif column.kind in ('real', 'double') %}
 case
     when {{ value }} is not null then null
-    when {{ is_present(raw) }} and migration.number_text({{ raw }}) is null then 'invalid_number'
+    when
+        {{ is_present(raw) }}
+        and migration.number_text({{ raw }}) is null
+        then 'invalid_number'
     when {{ is_present(raw) }} then 'out_of_range'
 end
 {% endif %}
@@ -292,7 +306,7 @@ end
 case
     when
         coalesce(migration.to_boolean(c.{{ key_of(d.keys[0]) }}), false)
-        and {{ value }} is distinct from 'claimed'
+        and coalesce({{ value }}, '') <> 'claimed'
         then 'completed'
     else {{ ('coalesce(' ~ value ~ ', ' ~ (column.default | literal) ~ ')') if column.default is not none else value }}
 end
@@ -309,15 +323,16 @@ coalesce(
 {%- endif -%}
 {%- endmacro -%}
 
-{#- Whether the final value `final` of a derived column was derived in this row (the report counts
-    these as value changes with their rule, contract-additions §9). -#}
-{%- macro derived_flag(column, final) -%}
+{#- Whether a derived column's final value was derived in this row (the report counts these as
+    value changes with their rule, contract-additions §9), from the completed row `m`. -#}
+{%- macro derived_flag(column) -%}
 {%- set d = column.derive -%}
-{%- set value = 'c.' ~ (column.target | ident) -%}
+{%- set value = 'm.' ~ (column.target | ident) -%}
+{%- set final = 'm.' ~ (('final_' ~ column.target) | ident) -%}
 {%- if d.rule in ('id_of_key', 'alias_when') -%}
-c.{{ ('alias_read_' ~ column.target) | ident }}
+m.{{ ('alias_read_' ~ column.target) | ident }}
 {%- elif d.rule == 'quest_status' -%}
-{{ final }} is distinct from {{ ('coalesce(' ~ value ~ ', ' ~ (column.default | literal) ~ ')') if column.default is not none else value }}
+{{ final }} <> {{ ('coalesce(' ~ value ~ ', ' ~ (column.default | literal) ~ ')') if column.default is not none else value }}
 {%- elif column.source -%}
 {{ value }} is null and {{ final }} is not null
 {%- else -%}

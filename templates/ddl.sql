@@ -25,11 +25,14 @@ check ({{ null }}{{ name }} >= {{ column.at_least | literal }}{{ close }})
 
 {#- One column's definition. `references` false leaves the foreign key out (a temporary copy). -#}
 {%- macro column_definition(column, target_schema, references=true) -%}
+{%- set head -%}
 {{ column.target | ident }} {{ column.ddl_type }}
 {%- if column.primary_key %} primary key{% endif %}
 {%- if column.not_null and not column.primary_key %} not null{% endif %}
 {%- if column_default(column) %} default {{ column_default(column) }}{% endif %}
-{%- if column_check(column) %} {{ column_check(column) }}{% endif %}
+{%- endset -%}
+{{ head }}
+{%- if column_check(column) %}{{ "\n" if (head ~ column_check(column)) | length > 100 else " " }}{{ column_check(column) }}{% endif %}
 {%- if references and column.ref_table and column.foreign_key %}
  references {{ target_schema | ident }}.{{ column.ref_table | ident }} ({{ column.ref_column | ident }}) on delete {{ column.on_delete }}
 {%- endif -%}

@@ -70,11 +70,12 @@ $$;
 create or replace function migration.is_comma_list(v jsonb)
 returns boolean
 language sql immutable parallel safe
-return
+return (
     jsonb_typeof(v) = 'string'
     and v #>> '{}' <> ''
     and btrim(v #>> '{}', E' \t\n\r') <> 'null'
-    and ltrim(v #>> '{}', E' \t\n\r') not like '[%';
+    and ltrim(v #>> '{}', E' \t\n\r') not like '[%'
+);
 
 -- A list of text: NULL for null, absent, '' or the text null; a comma list split on ',', each
 -- element trimmed of blanks, empty ones dropped; a JSON array whose elements are all strings, in

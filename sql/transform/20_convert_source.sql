@@ -13,29 +13,34 @@
 -- rows are far smaller.
 create temporary table {{ conv | ident }} on commit drop as
 select
-    s.ord,
+    r.*,
     {% for c in source.columns if c.source %}
-    {{ source_value(c, 's.doc') }} as {{ raw_of(c) }},
-    {% endfor %}
-    migration.scalar_text({{ source_value(source.id_column, 's.doc') }}) as source_id,
-    {% for key in source.derive_keys %}
-    s.doc -> {{ key | literal }} as {{ key_of(key) }},
-    {% endfor %}
-    {% for c in source.columns if c.derive and c.derive.rule in ('id_of_key', 'alias_when') %}
-    {{ read_alias(c, 's.doc') | indent(4) }} as {{ ('alias_read_' ~ c.target) | ident }},
-    {% endfor %}
-    {% for c in source.columns if c.source %}
-    {{ convert_base(c, source_value(c, 's.doc'), source.name, ref_sources) | indent(4) }} as {{ c.target | ident }}
+    {{ convert_base(c, 'r.' ~ raw_of(c), source.name, ref_sources) | indent(4) }} as {{ c.target | ident }}
     {{- "," if not loop.last }}
     {% endfor %}
+from (
+    -- each column's source value: its key, or an older key (contract-additions 4.4)
+    select
+        s.ord,
+        {% for c in source.columns if c.source %}
+        {{ source_value(c, 's.doc') | indent(8) }} as {{ raw_of(c) }},
+        {% endfor %}
+        {% for key in source.derive_keys %}
+        s.doc -> {{ key | literal }} as {{ key_of(key) }},
+        {% endfor %}
+        {% for c in source.columns if c.derive and c.derive.rule in ('id_of_key', 'alias_when') %}
+        {{ read_alias(c, 's.doc') | indent(8) }} as {{ ('alias_read_' ~ c.target) | ident }},
+        {% endfor %}
+        migration.scalar_text({{ source_value(source.id_column, 's.doc') | indent(8) }}) as source_id
 {% if source.name in staged %}
-from staging.{{ source.name | ident }} as s
-where s.doc is not null;
+    from staging.{{ source.name | ident }} as s
+    where s.doc is not null
 {% else %}
--- the backup does not hold {{ source.name }} (accepted with --accept-missing)
-from (select null::bigint as ord, null::jsonb as doc) as s
-where false;
+    -- the backup does not hold {{ source.name }} (accepted with --accept-missing)
+    from (select null::bigint as ord, null::jsonb as doc) as s
+    where false
 {% endif %}
+) as r;
 
 -- The row count and the id's statistics for the plan below (temporary tables are never analyzed
 -- automatically; the other columns are left out, as their statistics cost seconds and steer nothing).
@@ -65,9 +70,6 @@ with {{ "recursive " if source.self_refs }}completed as (
         {{ final_value(col, source) | indent(8) }} as {{ ('final_' ~ col.target) | ident }},
         {% endif %}
         {% endfor %}
-        {% for col in source.columns if col.derive %}
-        {{ derived_flag(col, final_value(col, source)) | indent(8) }} as {{ ('derived_' ~ col.target) | ident }},
-        {% endfor %}
         ctx.run_id
     from {{ conv | ident }} as c
     cross join transform_context as ctx
@@ -80,6 +82,9 @@ checked as materialized (
         {% if error %}
         {{ error | indent(8) }} as {{ ('failure_' ~ col.target) | ident }},
         {% endif %}
+        {% endfor %}
+        {% for col in source.columns if col.derive %}
+        {{ derived_flag(col) }} as {{ ('derived_' ~ col.target) | ident }},
         {% endfor %}
         m.*
     from completed as m
@@ -154,15 +159,18 @@ and not r.{{ ('missing_' ~ other.target) | ident }}
 -- {{ col.target }} refers to this table's own rows, inserted together: a row is kept when its
 -- chain of parents reaches a row without one, every link kept (contract-additions 5.1: a row
 -- whose parent is an orphan is an orphan, to a fixed point). Rows on a cycle never reach a root.
-kept_by_{{ col.target }} as (
-    select r.{{ source.id_column.target | ident }} as id
+kept_by_{{ col.target }} (id) as (
+    select r.{{ source.id_column.target | ident }}
     from referenced as r
-    where {{ others | trim | indent(8) }} and r.{{ final }} is null
+    where
+        {{ others | trim | indent(8) }}
+        and r.{{ final }} is null
     union
-    select r.{{ source.id_column.target | ident }} as id
+    select r.{{ source.id_column.target | ident }}
     from referenced as r
     inner join kept_by_{{ col.target }} as k on r.{{ final }} = k.id
-    where {{ others | trim | indent(8) }}
+    where
+        {{ others | trim | indent(8) }}
 ),
 {% endfor %}
 {% if source.self_refs %}
@@ -218,14 +226,15 @@ key_winners_{{ loop.index }} as (
     select distinct on ({% for col in key.columns %}e.{{ ('final_' ~ col) | ident }}{{ ", " if not loop.last }}{% endfor %}) e.ord
     from eligible as e
     where e.{{ ('key_eligible_' ~ loop.index) | ident }}
+    {% set asc = " asc" if key.ordering | selectattr(1) | list else "" %}
     order by
         {% for col in key.columns %}
-        e.{{ ('final_' ~ col) | ident }},
+        e.{{ ('final_' ~ col) | ident }}{{ asc }},
         {% endfor %}
         {% for col, descending in key.ordering %}
-        e.{{ ('final_' ~ col) | ident }}{{ " desc nulls last" if descending }},
+        e.{{ ('final_' ~ col) | ident }}{{ " desc nulls last" if descending else asc }},
         {% endfor %}
-        e.ord
+        e.ord{{ asc }}
 ),
 
 {% endfor %}
