@@ -321,10 +321,10 @@ def test_sample_holds_the_guaranteed_cases() -> None:
 
 
 def test_memory_does_not_grow_with_users(tmp_path: Path) -> None:
-    # 10x the users, same peak: rows are streamed, never collected. (50 vs 500 users, every table:
+    # 10x the users, same peak: rows are streamed, never collected. (100 vs 1,000 users, every table:
     # tracemalloc slows the generator about 5x, and 10,000 users would take about a minute under it.)
     peaks = []
-    for users in (50, 500):
+    for users in (100, 1000):
         tracemalloc.start()
         try:
             generate_backup(tmp_path / "m.json", users=users, seed=2)
