@@ -69,7 +69,7 @@ DERIVE_RULES = {
     "onboarding_status": DeriveRule("from {keys}: 'completed', 'skipped', 'in_progress' or 'not_started'",
                                     keys=3),
     "id_of_key": DeriveRule("section 3's id of {keys} when the row has no id key", keys=1),
-    "alias_when": DeriveRule("{keys[0]} when {keys[1]} is {equals}", keys=2, equals=True),
+    "alias_when": DeriveRule("{first} when {second} is {equals}", keys=2, equals=True),
 }
 """Derived values (all-tables.md G7, contract-additions 4.5). A rule beside a source key fills in the
 value when the source's is missing (null or absent); ``quest_status`` overrides it as its rule says;
@@ -93,13 +93,9 @@ class Derive:
 
     @property
     def text(self) -> str:
-        keys = _Keys(self.keys)
-        return DERIVE_RULES[self.rule].text.format(of=self.of, keys=keys, max=self.max, equals=repr(self.equals))
-
-
-class _Keys(tuple):
-    def __format__(self, spec: str) -> str:
-        return ", ".join(self)
+        first, second = (*self.keys, None, None)[:2]
+        return DERIVE_RULES[self.rule].text.format(of=self.of, keys=", ".join(self.keys), first=first, second=second,
+                                                   max=self.max, equals=repr(self.equals))
 
 
 @dataclass(frozen=True)
@@ -223,10 +219,6 @@ class Source:
         return next(c for c in self.columns if c.kind == "id")
 
     @property
-    def source_keys(self) -> list[str]:
-        return [c.source for c in self.columns if c.source]
-
-    @property
     def refs(self) -> list[Column]:
         """The references a row's value is read for (a reference without a source is always NULL)."""
         return [c for c in self.columns if c.kind == "ref" and c.source]
@@ -234,16 +226,6 @@ class Source:
     @property
     def parents(self) -> set[str]:
         return {c.ref_table for c in self.refs if c.ref_table != self.target}
-
-    @property
-    def read_keys(self) -> list[str]:
-        """Every source key a column reads: sources, aliases and the keys of derive rules."""
-        out: list[str] = []
-        for c in self.columns:
-            for key in (c.source, *c.aliases, *(c.derive.keys if c.derive else ())):
-                if key and key not in out:
-                    out.append(key)
-        return out
 
     def key_reads(self) -> dict[str, list[tuple]]:
         """Each source key a column reads, with when a row's key is read (contract-additions 4.4):
@@ -582,12 +564,12 @@ def _load_file(path: Path) -> Source:
         if c.ref_table is not None and c.ref_table == target and c.on_missing != "skip":
             reader.fail(f"columns ({c.target}).references", "a reference to the table's own rows is NOT NULL or ON "
                         "DELETE CASCADE (it is resolved to a fixed point; contract-additions 5.1)")
-    read = {k for c in columns for k in (c.source, *c.aliases, *(c.derive.keys if c.derive else ())) if k}
+    source = Source(name, target, columns, unique, merge, table, proposed=proposed, unmapped=tuple(unmapped.items()),
+                    loss=loss, path=path, sha256=hashlib.sha256(raw).hexdigest())
     for key in unmapped:
-        if key in read:
+        if key in source.key_reads():
             reader.fail(f"unmapped.{key}", "a column reads this key")
-    return Source(name, target, columns, unique, merge, table, proposed=proposed, unmapped=tuple(unmapped.items()),
-                  loss=loss, path=path, sha256=hashlib.sha256(raw).hexdigest())
+    return source
 
 
 def _load_skipped(path: Path) -> dict[str, Skipped]:

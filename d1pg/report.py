@@ -43,7 +43,6 @@ def _rows(conn, query: str, params=()) -> list[dict]:
 
 def collect(conn, settings, transform_run: str | None = None) -> dict:
     """Everything the report says, read from the bookkeeping; values masked."""
-    from d1pg import mapping
     from d1pg.validate import last_transform
 
     chosen = last_transform(conn, transform_run)[0]

@@ -245,6 +245,7 @@ class _FidelityContext:
         except fidelity.Invalid:
             self.backup_created_at = None
         self.ref_sources = mapping.ref_sources()
+        self._keys: dict[tuple[str, str], dict] = {}  # (parent, key column) -> {id: key}, read once
 
     def check(self, source: mapping.Source, sample: int | None) -> Result:
         name = f"value fidelity {source.name}" + (f" (sample of {sample})" if sample else " (every row)")
@@ -338,12 +339,11 @@ class _FidelityContext:
 
     def _parent_keys(self, col: mapping.Column) -> dict:
         """id -> key of the migrated rows of a column's parent, read once per parent and key."""
-        cache = self.__dict__.setdefault("_keys", {})
         name = (col.ref_table, col.ref_column)
-        if name not in cache:
-            cache[name] = dict(self.conn.execute(sql.SQL("select id, {} from {}").format(
+        if name not in self._keys:
+            self._keys[name] = dict(self.conn.execute(sql.SQL("select id, {} from {}").format(
                 sql.Identifier(col.ref_column), qualified(self.schema, col.ref_table))).fetchall())
-        return cache[name]
+        return self._keys[name]
 
     def _filled(self, col: mapping.Column, value, converted: dict):
         """contract-additions 4.1: a missing value of a NOT NULL column (or a column without a source)

@@ -71,8 +71,8 @@ def test_scaffolding_declared_tables_gives_their_declared_columns_and_kinds(stag
         assert got.target == want.target
         assert [c.target for c in got.columns] == [c.target for c in want.columns], want.name
         keys = set(staged.get(want.name) or [])
-        plain = [(g, w) for g, w in zip(got.columns, want.columns, strict=True) if globals()["plain"](want, w, keys)]
-        assert [facts(g) for g, _ in plain] == [facts(w) for _, w in plain], want.name
+        plain_columns = [(g, w) for g, w in zip(got.columns, want.columns, strict=True) if plain(want, w, keys)]
+        assert [facts(g) for g, _ in plain_columns] == [facts(w) for _, w in plain_columns], want.name
         assert [u.columns for u in got.table.unique] == [u.columns for u in want.table.unique], want.name
         assert sorted(got.table.indexes, key=str) == sorted(want.table.indexes, key=str), want.name
     assert len(declared) >= 59
