@@ -335,7 +335,7 @@ def review(c, run=None, table=None, limit=10, csv=None, database_url=None):
 @task(
     iterable=["rows"],
     help={
-        "rows": "backup size in rows across the core tables (repeatable; default 100000, 1000000 and 4000000)",
+        "rows": "backup size in rows across every table (repeatable; default 100000, 1000000 and 4000000)",
         "server": "'embedded' (default) or a PostgreSQL URL; the benchmark creates its own databases there",
         "pgloader": "also time pgloader on the same data (--no-pgloader to leave it out)",
         "out": "the Markdown file to write (default docs/benchmarks.md)",
@@ -344,7 +344,8 @@ def review(c, run=None, table=None, limit=10, csv=None, database_url=None):
     },
 )
 def bench(c, rows=None, server="embedded", pgloader=True, out="docs/benchmarks.md", work=".d1pg/bench", seed=1):
-    """Time stage, transform and validate against the staging and typed floors and pgloader; write the figures."""
+    """Time stage, transform and validate against the staging and typed floors, pgloader and the transform of
+    the core tables only; write the figures."""
     from d1pg.bench import DEFAULT_ROWS
     from d1pg.bench import bench as run_bench
     from d1pg.console import run_guarded
