@@ -11,13 +11,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
 
-from d1pg import console, fidelity, mapping
+from d1pg import console, fates, fidelity, mapping
 from d1pg.audit import audited
 from d1pg.config import Settings
 from d1pg.db import database_url, describe_error, locked_connection, qualified, run_script
@@ -188,11 +187,11 @@ def _check_all(conn, settings, rendered, transform_run, stage_run, options, samp
                     run_script(conn, step.sql)
                 else:
                     results.append(_run_check(conn, step))
-            context = _FidelityContext(conn, settings, transform_run, stage_run, options.get("d1pg.merge_winner",
-                                                                                            "wallet"))
+            proof = _Proof(conn, settings, transform_run, stage_run, options.get("d1pg.merge_winner", "wallet"),
+                           [s.name for s in sources if s.merge])
             for j, source in enumerate(sources):
-                update(len(rendered) + j, f"validate: value fidelity {source.name}")
-                results.append(context.check(source, sample))
+                update(len(rendered) + j, f"validate: row fates and value fidelity {source.name}")
+                results += proof.check(source, sample)
         except psycopg.Error as exc:
             raise DatabaseError(f"validate failed: {describe_error(exc)}") from None
     return results
@@ -228,13 +227,17 @@ def _summary(results: list[Result], seconds: float, run_id: str) -> None:
     console.say(f"validate: {passed} of {len(results)} checks passed in {seconds:.1f} s; run {run_id}")
 
 
-class _FidelityContext:
-    """Value fidelity (§8.5) for one transform run: which rows were migrated comes from the
-    bookkeeping (not rejected, not orphaned); each is converted again by :mod:`d1pg.fidelity`."""
+class _Proof:
+    """Row fates and value fidelity for one transform run (§8). :class:`d1pg.fates.Model` decides
+    each staged row's fate from staging and the declarations alone; every row's fate is then held
+    against the bookkeeping (rejects, orphans, id map, outcome counts) and the target, and the
+    converted values of a sample (or of every row, ``--full``) against their target rows."""
 
-    def __init__(self, conn, settings: Settings, transform_run: str, stage_run, merge_winner: str):
+    def __init__(self, conn, settings: Settings, transform_run: str, stage_run, merge_winner: str,
+                 merge_staged: list[str]):
         self.conn = conn
         self.schema = settings.target_schema
+        self.merge_staged = merge_staged
         self.transform_run = transform_run
         self.stage_run = stage_run
         self.merge_winner = merge_winner
@@ -244,45 +247,150 @@ class _FidelityContext:
             self.backup_created_at = fidelity.to_timestamp(created[0] if created else None)
         except fidelity.Invalid:
             self.backup_created_at = None
-        self.ref_sources = mapping.ref_sources()
-        self._keys: dict[tuple[str, str], dict] = {}  # (parent, key column) -> {id: key}, read once
+        self.model = fates.Model(self.backup_created_at, merge_winner)
+        self._merge: dict[str, tuple[dict, dict]] = {}  # merge sources decided, waiting for the other
 
-    def check(self, source: mapping.Source, sample: int | None) -> Result:
+    def check(self, source: mapping.Source, sample: int | None) -> list[Result]:
+        """The results of one source table: its row fates, then its value fidelity (the merge
+        sources: both once the second of them is decided)."""
+        decided, kept = self.model.table(source, self._staged_rows(source),
+                                         keep=None if sample else (lambda _: True), sample=sample or 0)
+        if not source.merge:
+            return [self._fates(source, decided), self._fidelity(source, kept, sample, self._compare)]
+        self._merge[source.name] = (decided, kept)
+        if set(self._merge) != set(self.merge_staged):
+            return []
+        fates.Model.merge({name: d for name, (d, _) in self._merge.items()})
+        out = [self._merge_fates()]
+        for merged in mapping.merge_sources():
+            if merged.name in self._merge:
+                out.append(self._fidelity(merged, self._merge[merged.name][1], sample, self._compare_merge))
+        return out
+
+    def _staged_rows(self, source: mapping.Source):
+        query = sql.SQL("select s.ord, s.doc::text from staging.{} as s order by s.ord").format(
+            sql.Identifier(source.name))
+        with self.conn.cursor(name="staged_rows") as cur:
+            cur.itersize = 5000
+            cur.execute(query)
+            while rows := cur.fetchmany(5000):
+                for ord_, text in rows:
+                    yield ord_, None if text is None else fidelity.parse_row(text)
+
+    # -- row fates -----------------------------------------------------------------------------
+
+    def _logged(self, name: str) -> tuple[dict, dict, dict]:
+        """What the bookkeeping says of a table's rows: rejects (a load-time one as "stage"),
+        skipped orphans, nulled references."""
+        rejects = {o: "stage" if run == self.stage_run else f"{reason} at {column}" for o, reason, column, run in
+                   self.conn.execute("select source_ord, reason, column_name, run_id from migration.rejects"
+                                     " where source_table = %s and run_id in (%s, %s)",
+                                     [name, self.transform_run, self.stage_run]).fetchall()}
+        skipped: dict[int, str] = {}
+        nulled: dict[int, set] = {}
+        for o, column, action in self.conn.execute(
+                "select source_ord, fk_column, action from migration.orphans where source_table = %s"
+                " and run_id = %s", [name, self.transform_run]).fetchall():
+            if action == "skipped":
+                skipped[o] = column
+            else:
+                nulled.setdefault(o, set()).add(column)
+        return rejects, skipped, nulled
+
+    def _id_map(self, name: str) -> dict:
+        return dict(self.conn.execute("select old_id, new_id from migration.id_map where table_name = %s",
+                                      [name]).fetchall())
+
+    def _fates(self, source: mapping.Source, decided: dict[int, fates.Fate]) -> Result:
+        """Each row's fate against the bookkeeping and the target: a migrated row's target row, its
+        references (nulled ones NULL) and id map entry; no target row for a row not migrated."""
+        logged = self._logged(source.name)
+        refs = [c.target for c in source.refs]
+        target = {row[0]: row[1:] for row in self.conn.execute(sql.SQL("select {} from {}").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in ["id", *refs]), qualified(self.schema, source.target)))}
+        id_map = self._id_map(source.name)
+        migrated = {f.id for f in decided.values() if f.bucket == "migrated"}
+        out: list[dict] = []
+        for fate in decided.values():
+            want, found = _fate_text(fate), _logged_text(fate.ord, *logged)
+            if fate.bucket == "migrated":
+                row = target.get(fate.id)
+                want_refs = tuple(None if c in fate.nulled else fate.refs[c] for c in refs)
+                if row is None:
+                    found += "; no target row"
+                elif tuple(row) != want_refs:
+                    want += "; references " + _pairs(refs, want_refs)
+                    found += "; references " + _pairs(refs, row)
+                if _new_id(fate) and id_map.get(fate.source_id) != fate.id:
+                    want += f"; id map {fate.source_id} -> {fate.id}"
+                    found += f"; id map {fate.source_id} -> {id_map.get(fate.source_id)}"
+            elif fate.id is not None and fate.id in target and fate.id not in migrated:
+                found += f"; target row {fate.id}"
+            if want != found:
+                out.append(_disagreement(source.name, fate, want, found))
+        out += [_disagreement(source.name, None, "no target row", f"target row {i}")
+                for i in target if i not in migrated]
+        out += self._unexplained(source.name, decided, logged)
+        return _fate_result(source.name, decided, out)
+
+    def _unexplained(self, name: str, decided: dict[int, fates.Fate], logged: tuple) -> list[dict]:
+        """Logged rows no staged row explains, and outcome counts that differ from the fates."""
+        ords = set().union(*(set(d) for d in logged)) - set(decided)
+        out = [_disagreement(name, None, "no staged row", f"a logged row at ord {o}") for o in sorted(ords)]
+        row = self.conn.execute(
+            "select migrated, merged, orphaned, rejected from migration.table_outcomes where run_id = %s"
+            " and source_table = %s", [self.transform_run, name]).fetchone() or (None,) * 4
+        for bucket, count in zip(("migrated", "merged", "orphaned", "rejected"), row, strict=True):
+            want = sum(f.bucket == bucket for f in decided.values())
+            if want != count:
+                out.append(_disagreement(name, None, f"{want} {bucket}", f"{count} {bucket} in table_outcomes"))
+        return out
+
+    def _merge_fates(self) -> Result:
+        """The merge sources' fates against the bookkeeping; user_progress holds one row per user with
+        a migrated wallet or progress row, with the wallet's id, else the progress row's."""
+        out: list[dict] = []
+        ids: dict = {}  # user -> the id its user_progress row takes
+        decided_all: dict = {}
+        for source in mapping.merge_sources():
+            if source.name not in self._merge:
+                continue
+            decided = self._merge[source.name][0]
+            decided_all.update({(source.name, o): f for o, f in decided.items()})
+            logged = self._logged(source.name)
+            id_map = self._id_map(source.name)
+            for fate in decided.values():
+                want, found = _fate_text(fate), _logged_text(fate.ord, *logged)
+                if fate.bucket == "merged" and found == "migrated":
+                    found = "merged"
+                if fate.bucket == "migrated":
+                    ids[fate.user_id] = fate.id
+                    if _new_id(fate) and id_map.get(fate.source_id) != fate.id:
+                        want += f"; id map {fate.source_id} -> {fate.id}"
+                        found += f"; id map {fate.source_id} -> {id_map.get(fate.source_id)}"
+                if want != found:
+                    out.append(_disagreement(source.name, fate, want, found))
+            out += self._unexplained(source.name, decided, logged)
+        target = dict(self.conn.execute(sql.SQL("select user_id, id from {}").format(
+            qualified(self.schema, "user_progress"))).fetchall())
+        for user in set(ids) | set(target):
+            if ids.get(user) != target.get(user):
+                out.append(_disagreement("user_progress", None, f"user {user}: row {ids.get(user)}",
+                                         f"row {target.get(user)}"))
+        name = ", ".join(s.name for s in mapping.merge_sources())
+        return _fate_result(name, decided_all, out)
+
+    # -- value fidelity ------------------------------------------------------------------------
+
+    def _fidelity(self, source: mapping.Source, kept: dict[int, dict], sample: int | None, compare) -> Result:
         name = f"value fidelity {source.name}" + (f" (sample of {sample})" if sample else " (every row)")
         mismatches: list[dict] = []
-        checked = 0
-        for batch in self._migrated_rows(source, sample):
-            checked += len(batch)
-            if source.merge:
-                mismatches += self._compare_merge(source, batch)
-            else:
-                mismatches += self._compare(source, batch)
+        items = sorted(kept.items())
+        for i in range(0, len(items), 2000):
+            mismatches += compare(source, items[i:i + 2000])
         return Result(name, "value_fidelity", len(mismatches),
                       [{k: console.mask_value(m["column"], v) if k in ("expected", "actual") else v
-                        for k, v in m.items()} for m in mismatches[:EXAMPLES]], checked)
-
-    def _migrated_rows(self, source: mapping.Source, sample: int | None):
-        query = sql.SQL(
-            "select s.ord, s.doc::text from staging.{table} as s"
-            " where s.doc is not null"
-            " and not exists (select 1 from migration.rejects as r where r.source_table = %(name)s"
-            "   and r.source_ord = s.ord and r.run_id in (%(run)s, %(stage)s))"
-            " and not exists (select 1 from migration.orphans as o where o.source_table = %(name)s"
-            "   and o.source_ord = s.ord and o.run_id = %(run)s and o.action = 'skipped')"
-            " {order}"
-        ).format(table=sql.Identifier(source.name),
-                 order=sql.SQL("order by hashint8(s.ord) limit %(sample)s" if sample else "order by s.ord"))
-        params = {"name": source.name, "run": self.transform_run, "stage": self.stage_run, "sample": sample}
-        with self.conn.cursor(name="fidelity_rows") as cur:
-            cur.itersize = 2000
-            cur.execute(query, params)
-            while rows := cur.fetchmany(2000):
-                yield [(ord_, fidelity.parse_row(text)) for ord_, text in rows]
-
-    def _nulled(self, source: mapping.Source, ords: list[int]) -> set[tuple[int, str]]:
-        return set(self.conn.execute(
-            "select source_ord, fk_column from migration.orphans where run_id = %s and source_table = %s"
-            " and action = 'nulled' and source_ord = any(%s)", [self.transform_run, source.name, ords]).fetchall())
+                        for k, v in m.items()} for m in mismatches[:EXAMPLES]], len(items))
 
     def _targets(self, table: str, columns: list[str], key: str, values: list) -> dict:
         """Target rows by ``key``; jsonb comes back as text so numbers stay exact."""
@@ -304,119 +412,35 @@ class _FidelityContext:
             out[record[key]] = record
         return out
 
-    def _expected(self, source: mapping.Source, doc: dict, ord_: int, nulled: set) -> dict:
-        """The target row §3-§4 and contract-additions 4.1 make of one source row, every declared
-        column: converted by fidelity.CONVERTERS, missing values filled, derived values recomputed."""
-        ctx = SimpleNamespace(source_name=source.name, ref_sources=self.ref_sources, created_at=None)
-        late = [c for c in source.columns if c.kind == "verified"
-                or c.derive and c.derive.rule not in ("id_of_key", "alias_when")]
-        converted = {c.target: None if (ord_, c.target) in nulled else
-                     self._converted(c, fidelity.source_value(doc, c), ctx)
-                     for c in source.columns if c.source and c not in late}
-        out = {c.target: self._filled(c, converted.get(c.target), converted)
-               for c in source.columns if c not in late}
-        ctx.created_at = out.get("created_at")
-        for col in late:
-            value = fidelity.source_value(doc, col) if col.source else fidelity.ABSENT
-            own = fidelity.CONVERTERS[col.kind](value, col, ctx) if col.source else None
-            if col.derive:
-                final = {**out, "__source_id__": fidelity.scalar_text(fidelity.source_value(doc, source.id_column))}
-                out[col.target] = fidelity.derived(col, doc, own, final)
-            else:
-                out[col.target] = own
-        return {c.target: out[c.target] for c in source.columns}
-
-    def _converted(self, col: mapping.Column, value, ctx):
-        """One converted value; a reference by key that holds a migrated parent's id becomes that
-        parent's key (contract-additions 5.2: the parents' id and key are checked as their own rows)."""
-        converted = fidelity.CONVERTERS[col.kind](value, col, ctx)
-        if not col.is_key_ref or converted is None:
-            return converted
-        keys = self._parent_keys(col)
-        if converted in keys.values():
-            return converted
-        return keys.get(fidelity.to_id(value, self.ref_sources[col.ref_table]), converted)
-
-    def _parent_keys(self, col: mapping.Column) -> dict:
-        """id -> key of the migrated rows of a column's parent, read once per parent and key."""
-        name = (col.ref_table, col.ref_column)
-        if name not in self._keys:
-            self._keys[name] = dict(self.conn.execute(sql.SQL("select id, {} from {}").format(
-                sql.Identifier(col.ref_column), qualified(self.schema, col.ref_table))).fetchall())
-        return self._keys[name]
-
-    def _filled(self, col: mapping.Column, value, converted: dict):
-        """contract-additions 4.1: a missing value of a NOT NULL column (or a column without a source)
-        takes its constant default, else the §4 clock fill (created_at: the row's own converted
-        updated_at first); otherwise it stays NULL."""
-        if value is not None or (col.source and not col.not_null):
-            return value
-        if col.default is not None:
-            return col.default
-        if col.clock_fill:
-            return (converted.get("updated_at") if col.target == "created_at" else None) or self.backup_created_at
-        return None
-
     def _compare(self, source: mapping.Source, batch) -> list[dict]:
-        nulled = self._nulled(source, [o for o, _ in batch])
-        expected = []
-        mismatches = []
-        for ord_, doc in batch:
-            try:
-                expected.append((ord_, doc, self._expected(source, doc, ord_, nulled)))
-            except fidelity.Invalid as exc:
-                mismatches.append(_mismatch(source, ord_, doc, "(row)", f"a migrated row the contract rejects: {exc}",
-                                            "migrated"))
         columns = [c.target for c in source.columns]
-        targets = self._targets(source.target, columns, "id", [e["id"] for _, _, e in expected])
-        mismatches += self._id_map(source, expected)
-        for ord_, doc, exp in expected:
+        targets = self._targets(source.target, columns, "id", [e["id"] for _, e in batch])
+        mismatches = []
+        for ord_, exp in batch:
             row = targets.get(exp["id"])
             if row is None:
-                mismatches.append(_mismatch(source, ord_, doc, "id", exp["id"], "no target row"))
+                mismatches.append(_mismatch(source, ord_, exp, "id", exp["id"], "no target row"))
                 continue
             for column, value in exp.items():
                 if not _same(value, row[column]):
-                    mismatches.append(_mismatch(source, ord_, doc, column, value, row[column]))
+                    mismatches.append(_mismatch(source, ord_, exp, column, value, row[column]))
         return mismatches
 
-    def _id_map(self, source: mapping.Source, expected) -> list[dict]:
-        """Every non-UUID id of a migrated row is in migration.id_map with its new UUID."""
-        id_col = source.id_column
-        wanted = {}
-        for ord_, doc, exp in expected:
-            old = fidelity.scalar_text(doc.get(id_col.source))
-            if old and not fidelity.UUID_TEXT.fullmatch(old):
-                wanted[old] = (ord_, doc, exp["id"])
-        if not wanted:
-            return []
-        mapped = dict(self.conn.execute("select old_id, new_id from migration.id_map where table_name = %s"
-                                        " and old_id = any(%s)", [source.name, list(wanted)]).fetchall())
-        return [_mismatch(source, ord_, doc, "id_map", new_id, mapped.get(old))
-                for old, (ord_, doc, new_id) in wanted.items() if mapped.get(old) != new_id]
-
-    def _compare_merge(self, source: mapping.Source, batch) -> list[dict]:
+    def _compare_merge(self, source: mapping.Source, rows) -> list[dict]:
         """The progress merge (core-tables.md): compare what this row supplies to user_progress and
         user_wallet; values both sides hold only where this side wins (d1pg.merge_winner)."""
         wins = (source.name == "user_wallet") == (self.merge_winner == "wallet")
-        rows = []
         mismatches = []
-        for ord_, doc in batch:
-            try:
-                rows.append((ord_, doc, self._expected(source, doc, ord_, set())))
-            except fidelity.Invalid as exc:
-                mismatches.append(_mismatch(source, ord_, doc, "(row)", f"a migrated row the contract rejects: {exc}",
-                                            "migrated"))
-        users = [e["user_id"] for _, _, e in rows]
+        users = [e["user_id"] for _, e in rows]
         progress = self._targets("user_progress", [c.target for c in mapping.table("user_progress").columns],
                                  "user_id", users)
         wallet = self._targets("user_wallet", [c.target for c in mapping.table("user_wallet").columns],
                                "user_id", users)
         backup = self.backup_created_at
-        for ord_, doc, exp in rows:
+        for ord_, exp in rows:
             p, w = progress.get(exp["user_id"]), wallet.get(exp["user_id"])
             if p is None or w is None:
-                mismatches.append(_mismatch(source, ord_, doc, "user_id", exp["user_id"], "no target row"))
+                mismatches.append(_mismatch(source, ord_, exp, "user_id", exp["user_id"], "no target row"))
                 continue
             want: list[tuple[str, dict, object]] = []
             if source.name == "user_wallet":
@@ -442,8 +466,47 @@ class _FidelityContext:
             want += [(c, t, v) for c, t, v in shared if wins and v is not None]
             for column, target, value in want:
                 if not _same(value, target[column]):
-                    mismatches.append(_mismatch(source, ord_, doc, column, value, target[column]))
+                    mismatches.append(_mismatch(source, ord_, exp, column, value, target[column]))
         return mismatches
+
+
+def _fate_text(fate: fates.Fate) -> str:
+    """A fate as the disagreement lists show it."""
+    if fate.bucket == "rejected":
+        return "rejected stage" if fate.reason is None else f"rejected {fate.reason} at {fate.column}"
+    if fate.bucket == "orphaned":
+        return f"orphaned at {fate.column}"
+    return fate.bucket + (f", nulled {', '.join(sorted(fate.nulled))}" if fate.nulled else "")
+
+
+def _logged_text(ord_: int, rejects: dict, skipped: dict, nulled: dict) -> str:
+    """What the bookkeeping logged of one row, in :func:`_fate_text`'s words."""
+    parts = []
+    if ord_ in rejects:
+        parts.append(f"rejected {rejects[ord_]}")
+    if ord_ in skipped:
+        parts.append(f"orphaned at {skipped[ord_]}")
+    if parts:
+        return " and ".join(parts) + (f", nulled {', '.join(sorted(nulled[ord_]))}" if ord_ in nulled else "")
+    return "migrated" + (f", nulled {', '.join(sorted(nulled[ord_]))}" if ord_ in nulled else "")
+
+
+def _new_id(fate: fates.Fate) -> bool:
+    """Whether the row's id is not a UUID, so migration.id_map holds it (§3)."""
+    return bool(fate.source_id) and not fidelity.UUID_TEXT.fullmatch(fate.source_id)
+
+
+def _pairs(names: list[str], values) -> str:
+    return ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
+
+
+def _disagreement(table: str, fate: fates.Fate | None, expected: str, found: str) -> dict:
+    return {"table": table, "ord": None if fate is None else fate.ord,
+            "source_id": None if fate is None else fate.source_id, "expected": expected, "found": found}
+
+
+def _fate_result(name: str, decided: dict, out: list[dict]) -> Result:
+    return Result(f"row fates {name} (every row)", "fates", len(out), out[:EXAMPLES], len(decided))
 
 
 def _or(value, default):
@@ -464,8 +527,7 @@ def _same(expected, actual) -> bool:
     return expected == actual
 
 
-def _mismatch(source: mapping.Source, ord_: int, doc: dict, column: str, expected, actual) -> dict:
-    source_id = doc.get(source.id_column.source)
-    return {"table": source.name, "ord": ord_, "source_id": None if source_id is None else str(source_id),
+def _mismatch(source: mapping.Source, ord_: int, values: dict, column: str, expected, actual) -> dict:
+    return {"table": source.name, "ord": ord_, "id": str(values.get(source.id_column.target)),
             "column": column, "expected": None if expected is None else str(expected),
             "actual": None if actual is None else str(actual)}

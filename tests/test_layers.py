@@ -13,7 +13,7 @@ LAYERS = [
     # 0. leaf helpers
     {"d1pg", "d1pg.errors", "d1pg.identifiers", "d1pg.kinds", "d1pg.runs"},
     # 1. settings, declarations, input readers
-    {"d1pg.config", "d1pg.mapping", "d1pg.fidelity", "d1pg.backup", "d1pg.inputs", "d1pg.inputs.admin_json",
+    {"d1pg.config", "d1pg.mapping", "d1pg.fidelity", "d1pg.fates", "d1pg.backup", "d1pg.inputs", "d1pg.inputs.admin_json",
      "d1pg.inputs.sql_dump", "d1pg.inputs.sqlite_file", "d1pg.inputs.sqlite_rows", "d1pg.forms"},
     # 2. database access, SQL rendering, bookkeeping and audit, console output
     {"d1pg.db", "d1pg.render", "d1pg.audit", "d1pg.console", "d1pg.server", "d1pg.fetch", "d1pg.generate",

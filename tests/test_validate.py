@@ -54,7 +54,7 @@ def _last_results(pg_settings):
 def test_sample_backup_passes_every_check_and_migrate_ends_with_validate(migrated, pg_settings, query):
     checks = query("select category, count(*), sum(offending_rows) from migration.checks group by category")
     by_category = {c: (n, s) for c, n, s in checks}
-    assert set(by_category) == {"accounting", "counts", "foreign_key", "unique_key", "value_fidelity"}
+    assert set(by_category) == {"accounting", "counts", "foreign_key", "unique_key", "fates", "value_fidelity"}
     assert all(s == 0 for _, s in by_category.values())
     fks = query("select count(*) from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace")
     # One check per declared reference: each foreign key of the target schema, and each reference the
@@ -75,7 +75,8 @@ def test_accounting_identity_check_catches_an_unexplained_row(migrated, change, 
 def test_bucket_evidence_check_catches_a_reject_that_was_not_logged(migrated, change, pg_settings, query):
     change("delete from migration.rejects where reject_id = (select min(reject_id) from migration.rejects"
           " where source_table = 'activity_events')")
-    assert failing(pg_settings, sample=10) == {"rejects and orphans logged": 1}
+    assert failing(pg_settings, sample=10) == {"rejects and orphans logged": 1,
+                                               "row fates activity_events (every row)": 1}
 
 
 def test_target_count_check_catches_a_missing_target_row(migrated, change, pg_settings, query):
@@ -120,7 +121,85 @@ def test_value_fidelity_catches_a_wrong_id_map_entry(migrated, change, pg_settin
           " where (table_name, old_id) = (select table_name, old_id from migration.id_map"
           " where table_name = 'skill_definitions' order by old_id limit 1)")
     failed = failing(pg_settings, full=True)
-    assert failed["value fidelity skill_definitions (every row)"] == 1
+    assert failed == {"row fates skill_definitions (every row)": 1}
+
+
+def _fate_examples(pg_settings, table: str) -> list[dict]:
+    with psycopg.connect(pg_settings.database_url) as conn:
+        return conn.execute(
+            "select examples from migration.checks where check_name = %s and run_id = (select run_id from"
+            " migration.runs where step = 'validate' order by started_at desc limit 1)",
+            [f"row fates {table} (every row)"]).fetchone()[0]
+
+
+# A wrong transform that keeps its books consistent (target, rejects, orphans, outcome counts all
+# agree with each other): only validate's own model of every row's fate can catch it.
+
+def test_row_fates_catch_a_valid_set_null_reference_nulled_with_consistent_books(migrated, change, pg_settings,
+                                                                                 query):
+    row_id, key = query("select id, skill_key from points_ledger where skill_key is not null order by id limit 1")[0]
+    change("update points_ledger set skill_key = null where id = %s", [row_id])
+    change("insert into migration.orphans (run_id, source_table, source_ord, source_id, fk_column, missing_value,"
+           " parent_table, action) select %s, 'points_ledger', s.ord, s.doc ->> 'id', 'skill_key', %s,"
+           " 'skill_definitions', 'nulled' from staging.points_ledger as s where s.doc ->> 'id' = %s",
+           [migrated, key, str(row_id)])
+    failed = failing(pg_settings, sample=10)
+    assert failed == {"row fates points_ledger (every row)": 1, "value fidelity points_ledger (sample of 10)": 1} \
+        or failed == {"row fates points_ledger (every row)": 1}
+    [example] = _fate_examples(pg_settings, "points_ledger")
+    assert example["source_id"] == str(row_id)
+    assert example["expected"].startswith("migrated; references")
+    assert example["found"].startswith("migrated, nulled skill_key")
+
+
+def _reject_quietly(change, run_id: str, table: str, row_id: str, reason: str, column: str,
+                    bucket: str = "rejected") -> None:
+    """Move one migrated row to another bucket with every book kept consistent."""
+    change(f"delete from {table} where id = %s", [row_id])  # noqa: S608 - test literals
+    if bucket == "rejected":
+        change("insert into migration.rejects (run_id, source_table, source_ord, source_id, column_name, raw_value,"
+               " reason) select %s, %s, s.ord, s.doc ->> 'id', %s, null, %s from staging." + table +
+               " as s where s.doc ->> 'id' = %s", [run_id, table, column, reason, row_id])
+    else:
+        change("insert into migration.orphans (run_id, source_table, source_ord, source_id, fk_column, missing_value,"
+               " parent_table, action) select %s, %s, s.ord, s.doc ->> 'id', %s, s.doc ->> %s, 'users', 'skipped'"
+               " from staging." + table + " as s where s.doc ->> 'id' = %s", [run_id, table, column, column, row_id])
+    change(f"update migration.table_outcomes set migrated = migrated - 1, {bucket} = {bucket} + 1"
+           " where run_id = %s and source_table = %s", [run_id, table])
+
+
+@pytest.mark.parametrize("bucket, reason, column", [
+    ("rejected", "invalid_date", "completed_date"),  # e.g. a valid leap day rejected
+    ("rejected", "duplicate_key", "habit_id, completed_date"),
+    ("orphaned", None, "user_id"),
+])
+def test_row_fates_catch_a_valid_row_moved_to_another_bucket_with_consistent_books(
+        migrated, change, pg_settings, query, bucket, reason, column):
+    row_id = query("select l.id::text from habit_logs as l where (select count(*) from staging.habit_logs as s"
+                   " where s.doc ->> 'id' = l.id::text) = 1 order by l.id limit 1")[0][0]
+    _reject_quietly(change, migrated, "habit_logs", row_id, reason, column, bucket)
+    failed = failing(pg_settings, sample=10)
+    assert set(failed) == {"row fates habit_logs (every row)"}, failed  # every SQL check agrees with the books
+    [example] = [e for e in _fate_examples(pg_settings, "habit_logs") if e["ord"] is not None]
+    assert (example["source_id"], example["expected"]) == (row_id, "migrated")
+    logged = f"rejected {reason} at {column}" if reason else f"orphaned at {column}"
+    assert example["found"] == logged + "; no target row"
+
+
+def test_row_fates_catch_the_wrong_duplicate_kept_with_consistent_books(migrated, change, pg_settings, query):
+    """Of two rows with one id, the last kept instead of the first (its values in the target, the
+    first one logged as the duplicate)."""
+    first, last = query("select r.source_ord - 1, r.source_ord from migration.rejects as r where r.source_table ="
+                        " 'activity_events' and r.reason = 'duplicate_id' and exists (select 1 from"
+                        " staging.activity_events as s where s.ord = r.source_ord - 1"
+                        " and s.doc ->> 'id' = r.source_id) order by r.source_ord limit 1")[0]
+    change("update migration.rejects set source_ord = %s where source_table = 'activity_events' and source_ord = %s",
+           [first, last])
+    failed = failing(pg_settings, sample=10)
+    assert failed["row fates activity_events (every row)"] == 2
+    found = {e["ord"]: (e["expected"], e["found"]) for e in _fate_examples(pg_settings, "activity_events")}
+    assert found == {first: ("migrated", "rejected duplicate_id at id"),
+                     last: ("rejected duplicate_id at id", "migrated")}
 
 
 def test_value_fidelity_masks_secrets_in_its_examples_and_the_report(migrated, change, pg_settings, query, capsys):

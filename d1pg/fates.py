@@ -1,0 +1,352 @@
+"""Every staged row's fate, decided again from the staged rows and the declarations alone (contract
+§3-§6, contract-additions 5.1-5.2; validation, §8).
+
+This is the model ``validate`` holds the transform to. It reads nothing the transform wrote (no
+rejects, orphans, id map or outcome counts) and shares no SQL with it: the values are converted by
+:mod:`d1pg.fidelity`, and the decisions are made here, in the contract's order:
+
+1. a row the stage could not store (its ``doc`` is NULL) is a load-time reject;
+2. the first failing column, in target column order: its conversion, a derive rule's own key, then
+   NOT NULL and CHECK on the final value;
+3. a duplicate id: the first row in backup order that passed its columns keeps it;
+4. an orphan: the first NOT NULL (or ON DELETE CASCADE) reference, in column order, whose parent
+   is not migrated; a nullable reference to a parent that is not migrated is nulled. Parents are
+   the rows this model migrated, so orphans cascade; a reference to the table's own rows is kept
+   only when its chain of parents reaches a row without one (a fixed point);
+5. a duplicate unique key: the first row in the key's declared order, then backup order, keeps it;
+6. the progress merge: a D1 ``user_progress`` row whose user has a migrated wallet row is merged.
+
+Tables come in insert order (:func:`d1pg.mapping.plan`): a table's parents are decided before it.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from d1pg import fidelity, mapping
+
+STRUCTURED = (bool, dict, list)
+
+
+@dataclass(slots=True)
+class Fate:
+    """What the contract makes of one staged row."""
+
+    ord: int
+    bucket: str  # migrated, merged, orphaned, rejected
+    reason: str | None = None  # a reject's reason; None for a load-time reject (the stage logs its own)
+    column: str | None = None  # the first failing column, the orphaned reference, or the key's columns
+    source_id: str | None = None
+    id: object = None  # the target id of a row that passed its columns
+    nulled: tuple[str, ...] = ()  # references set to NULL because their parent is not migrated
+    refs: dict = field(default_factory=dict)  # each reference's final value (before nulling)
+    held: dict = field(default_factory=dict)  # the values of key columns other tables reference
+    user_id: object = None  # the merge's user, for the progress merge
+
+
+@dataclass(slots=True)
+class _Row:
+    fate: Fate
+    values: dict | None  # the final target values, when the row passed its columns
+    keys: list  # per unique key: its value tuple, or None when a column is NULL
+
+
+class Model:
+    """Decides the fates of each source table in turn; remembers the migrated rows' ids and keys
+    that later tables reference. ``keep(source, ord)`` says which rows' values to hand back for
+    value fidelity (:meth:`table` returns them beside the fates)."""
+
+    def __init__(self, backup_created_at=None, merge_winner: str = "wallet"):
+        self.backup_created_at = backup_created_at
+        self.merge_winner = merge_winner
+        self.ref_sources = mapping.ref_sources()
+        self._wanted = {(c.ref_table, c.ref_column) for s in mapping.plan() for c in s.refs}
+        self._parents: dict[tuple[str, str], set] = {}  # (target table, column) -> migrated values
+        self._id_to_key: dict[tuple[str, str], dict] = {}  # (target table, key column) -> {id: key}
+
+    # -- one row -------------------------------------------------------------------------------
+
+    def evaluate(self, source: mapping.Source, doc: dict) -> tuple[dict, tuple[str, str] | None]:
+        """A row's final target values and its first failing (column, reason), or None."""
+        ctx = SimpleNamespace(source_name=source.name, ref_sources=self.ref_sources, created_at=None)
+        errors: dict[str, str] = {}
+        converted: dict[str, object] = {}
+        late = [c for c in source.columns if c.kind == "verified"
+                or c.derive and c.derive.rule not in ("id_of_key", "alias_when")]
+        for c in source.columns:
+            if c.source and c not in late:
+                value = fidelity.source_value(doc, c)
+                try:
+                    converted[c.target] = self._converted(c, value, ctx)
+                except fidelity.Invalid as exc:
+                    reason = _reason(c, value, str(exc))
+                    if reason:
+                        errors[c.target] = reason
+                    converted[c.target] = None
+        out = {c.target: self._filled(c, converted.get(c.target), converted)
+               for c in source.columns if c not in late}
+        ctx.created_at = out.get("created_at")
+        for col in late:
+            value = fidelity.source_value(doc, col) if col.source else fidelity.ABSENT
+            own = None
+            if col.source:
+                try:
+                    own = fidelity.CONVERTERS[col.kind](value, col, ctx)
+                except fidelity.Invalid as exc:
+                    errors[col.target] = _reason(col, value, str(exc))
+            if col.derive:
+                if col.derive.rule == "quest_status" and col.target not in errors:
+                    flag = doc.get(col.derive.keys[0], fidelity.ABSENT)
+                    try:
+                        fidelity.to_boolean(flag)
+                    except fidelity.Invalid:
+                        errors[col.target] = "invalid_boolean"
+                        own = None
+                final = {**out, "__source_id__": _source_id(doc, source)}
+                try:
+                    out[col.target] = fidelity.derived(col, doc, own, final)
+                except fidelity.Invalid:
+                    out[col.target] = None
+            else:
+                out[col.target] = own
+        values = {c.target: out[c.target] for c in source.columns}
+        for c in source.columns:
+            reason = errors.get(c.target) or _constraint_error(c, values[c.target])
+            if reason:
+                return values, (c.target, reason)
+        return values, None
+
+    def _converted(self, col: mapping.Column, value, ctx):
+        """One converted value; a reference by key that holds a migrated parent's id becomes that
+        parent's key (contract-additions 5.2)."""
+        converted = fidelity.CONVERTERS[col.kind](value, col, ctx)
+        if not col.is_key_ref or converted is None:
+            return converted
+        name = (col.ref_table, col.ref_column)
+        if converted in self._parents.get(name, ()):
+            return converted
+        try:
+            parent_id = fidelity.to_id(value, self.ref_sources[col.ref_table])
+        except fidelity.Invalid:
+            return converted
+        return self._id_to_key.get(name, {}).get(parent_id, converted)
+
+    def _filled(self, col: mapping.Column, value, converted: dict):
+        """contract-additions 4.1: a missing value of a NOT NULL column (or a column without a source)
+        takes its constant default, else the §4 clock fill (created_at: the row's own converted
+        updated_at first); otherwise it stays NULL."""
+        if value is not None or (col.source and not col.not_null):
+            return value
+        if col.default is not None:
+            return col.default
+        if col.clock_fill:
+            return (converted.get("updated_at") if col.target == "created_at" else None) or self.backup_created_at
+        return None
+
+    # -- one table -----------------------------------------------------------------------------
+
+    def table(self, source: mapping.Source, rows: Iterable[tuple[int, dict | None]],
+              keep: Callable[[int], bool] | None = None, sample: int = 0) -> tuple[dict[int, Fate], dict[int, dict]]:
+        """Every row's fate, by ord, and the final values of the migrated rows ``keep`` accepts, plus
+        up to ``sample`` more spread over the table (value fidelity's sample)."""
+        decided: dict[int, _Row] = {}
+        held = self.key_columns(source)
+        first_of_id: dict[object, int] = {}
+        spread: list[tuple[int, int]] = []  # a max-heap (negated) of the rows whose values are kept
+        kept: dict[int, dict] = {}
+        for ord_, doc in rows:
+            if doc is None:
+                decided[ord_] = _Row(Fate(ord_, "rejected"), None, [])
+                continue
+            try:
+                source_id = _source_id(doc, source)
+            except fidelity.Invalid:
+                source_id = None
+            values, failure = self.evaluate(source, doc)
+            fate = Fate(ord_, "migrated", source_id=source_id)
+            if failure:
+                fate.bucket, (fate.column, fate.reason) = "rejected", failure
+                decided[ord_] = _Row(fate, None, [])
+                continue
+            fate.id = values[source.id_column.target]
+            fate.refs = {c.target: values[c.target] for c in source.refs}
+            fate.held = {c: values[c] for c in held}
+            if source.merge:
+                fate.user_id = values.get("user_id")
+            first = first_of_id.setdefault(fate.id, ord_)
+            if first != ord_:
+                fate.bucket, fate.reason, fate.column = "rejected", "duplicate_id", source.id_column.target
+                decided[ord_] = _Row(fate, None, [])
+                continue
+            decided[ord_] = _Row(fate, None, [_key_of(key, values) for key in source.unique])
+            if keep and keep(ord_):
+                kept[ord_] = values
+            elif sample:
+                item = (-_spread(ord_), ord_)
+                if len(spread) < 2 * sample:
+                    heapq.heappush(spread, item)
+                    kept[ord_] = values
+                elif item > spread[0]:
+                    dropped = heapq.heappushpop(spread, item)[1]
+                    kept.pop(dropped, None)
+                    kept[ord_] = values
+            if source.unique:
+                decided[ord_].values = {c: values[c] for key in source.unique for c in (*key.columns,
+                                        *(o for o, _ in key.ordering))}
+        self._orphans(source, decided)
+        self._unique_keys(source, decided)
+        fates = {o: r.fate for o, r in decided.items()}
+        self._remember(source, fates)
+        migrated = {o for o, f in fates.items() if f.bucket == "migrated"}
+        kept = {o: v for o, v in kept.items() if o in migrated}
+        if sample and not keep:
+            chosen = sorted(kept, key=_spread)[:sample]
+            kept = {o: kept[o] for o in chosen}
+        for o, values in kept.items():
+            for col in fates[o].nulled:
+                values[col] = None
+        return fates, kept
+
+    def _orphans(self, source: mapping.Source, decided: dict[int, _Row]) -> None:
+        others = [c for c in source.refs if c not in source.self_refs]
+        for row in decided.values():
+            fate = row.fate
+            if fate.bucket != "migrated":
+                continue
+            nulled = []
+            for col in others:
+                value = fate.refs[col.target]
+                if value is None or value in self._parents.get((col.ref_table, col.ref_column), ()):
+                    continue
+                if col.on_missing == "skip":
+                    fate.bucket, fate.column = "orphaned", col.target
+                    break
+                nulled.append(col.target)
+            if fate.bucket == "migrated":
+                fate.nulled = tuple(nulled)
+        for col in source.self_refs:
+            alive = {r.fate.id: r.fate for r in decided.values() if r.fate.bucket == "migrated"}
+            children: dict[object, list[Fate]] = {}
+            roots = []
+            for fate in alive.values():
+                parent = fate.refs[col.target]
+                (roots if parent is None else children.setdefault(parent, [])).append(fate)
+            reached: set = set()
+            todo = list(roots)
+            while todo:
+                fate = todo.pop()
+                if fate.id in reached:
+                    continue
+                reached.add(fate.id)
+                todo += children.get(fate.id, [])
+            for fate in alive.values():
+                if fate.id not in reached:
+                    fate.bucket, fate.column, fate.nulled = "orphaned", col.target, ()
+
+    def _unique_keys(self, source: mapping.Source, decided: dict[int, _Row]) -> None:
+        if not source.unique:
+            return
+        eligible = [r for r in decided.values() if r.fate.bucket == "migrated"]
+        losers: dict[int, str] = {}
+        for i, key in enumerate(source.unique):
+            groups: dict[tuple, list[_Row]] = {}
+            for r in eligible:
+                if r.keys[i] is not None:
+                    groups.setdefault(r.keys[i], []).append(r)
+            order = functools.cmp_to_key(functools.partial(_compare, key.ordering))
+            for group in groups.values():
+                if len(group) > 1:
+                    group.sort(key=order)
+                    for r in group[1:]:
+                        losers.setdefault(r.fate.ord, ", ".join(key.columns))
+        for r in eligible:
+            if r.fate.ord in losers:
+                r.fate.bucket, r.fate.reason, r.fate.column, r.fate.nulled = (
+                    "rejected", "duplicate_key", losers[r.fate.ord], ())
+            r.values = None
+
+    def _remember(self, source: mapping.Source, fates: dict[int, Fate]) -> None:
+        """Keep what later tables read: the migrated rows' ids and the key columns referenced."""
+        if not source.target:
+            return
+        migrated = [f for f in fates.values() if f.bucket == "migrated"]
+        self._parents[(source.target, "id")] = {f.id for f in migrated}
+        for column in self.key_columns(source):
+            id_to_key = {f.id: f.held[column] for f in migrated if f.held[column] is not None}
+            self._id_to_key[(source.target, column)] = id_to_key
+            self._parents[(source.target, column)] = set(id_to_key.values())
+
+    @staticmethod
+    def merge(fates: dict[str, dict[int, Fate]]) -> None:
+        """The progress merge (core-tables.md): a migrated D1 user_progress row whose user has a
+        migrated user_wallet row is merged into it; call it once both tables are decided."""
+        wallet_users = {f.user_id for f in fates.get("user_wallet", {}).values() if f.bucket == "migrated"}
+        for f in fates.get("user_progress", {}).values():
+            if f.bucket == "migrated" and f.user_id in wallet_users:
+                f.bucket = "merged"
+
+    def key_columns(self, source: mapping.Source) -> list[str]:
+        """The key columns (not ids) of ``source``'s target that later tables reference."""
+        return sorted(c for t, c in self._wanted if t == source.target and c != "id")
+
+
+def _source_id(doc: dict, source: mapping.Source) -> str | None:
+    return fidelity.scalar_text(fidelity.source_value(doc, source.id_column))
+
+
+def _reason(col: mapping.Column, value, reason: str) -> str | None:
+    """The transform's reason for a value fidelity could not convert (the kinds' failure names)."""
+    structured = isinstance(value, STRUCTURED)
+    if col.kind == "id":
+        return "invalid_id" if structured else "missing_id"
+    if col.kind == "name_uuid" or col.kind == "ref" and not col.is_key_ref:
+        return "invalid_id" if structured else None
+    return reason
+
+
+def _constraint_error(col: mapping.Column, value) -> str | None:
+    if col.kind == "id" and value is None:
+        return "missing_id"
+    if value is None:
+        return "null_not_allowed" if col.not_null else None
+    if col.allowed and value not in col.allowed:
+        return "check_violation"
+    if col.between and not col.between[0] <= value <= col.between[1]:
+        return "check_violation"
+    if col.at_least is not None and value < col.at_least:
+        return "check_violation"
+    return None
+
+
+def _key_of(key: mapping.Unique, values: dict) -> tuple | None:
+    out = tuple(values[c] for c in key.columns)
+    return None if any(v is None for v in out) else tuple(_comparable(v) for v in out)
+
+
+def _comparable(value):
+    """Equal keys as PostgreSQL finds them equal: instants, not wall clocks."""
+    return value.timestamp() if hasattr(value, "tzinfo") and hasattr(value, "timestamp") and value.tzinfo else value
+
+
+def _compare(ordering: list[tuple[str, bool]], a: _Row, b: _Row) -> int:
+    """The survivor order of a unique key: its declared columns (descending ones NULLS LAST), then
+    backup order."""
+    for column, descending in ordering:
+        x, y = a.values[column], b.values[column]
+        if x == y or x is None and y is None:
+            continue
+        if x is None or y is None:  # NULLS LAST both ways (PostgreSQL's default for ASC too)
+            return 1 if x is None else -1
+        x, y = _comparable(x), _comparable(y)
+        if x != y:
+            return (-1 if x > y else 1) if descending else (-1 if x < y else 1)
+    return (a.fate.ord > b.fate.ord) - (a.fate.ord < b.fate.ord)
+
+
+def _spread(ord_: int) -> int:
+    """A fixed pseudo-random order of a table's rows, for the sample (Knuth's multiplicative hash)."""
+    return (ord_ * 2654435761) % 2**32
