@@ -356,6 +356,22 @@ def bench(c, rows=None, server="embedded", pgloader=True, out="docs/benchmarks.m
 
 
 
+@task(iterable=["name"], help={"name": "only the mutants whose name contains this text (repeatable; default all)",
+                               "progress": "show a progress bar (on a terminal)"})
+def mutants(c, name=None, progress=True):
+    """Break one rule at a time in a temporary copy of the checkout and run the tests that must notice
+    (the catalogue: tests/mutants.toml); print caught or missed for each (checkout only).
+
+    The tests first run once unchanged and must pass. Uses the server of DATABASE_URL / PG*, else an
+    embedded one under .d1pg/mutants-pgdata. Exit code 0: every mutant caught; 1: one was missed;
+    2: the catalogue does not apply (a text not found once) or its tests fail unchanged."""
+    _checkout_only("mutants")
+    from d1pg.console import run_guarded
+    from d1pg.mutants import mutants as run_mutants
+
+    run_guarded(run_mutants, tuple(name or ()), progress=None if progress else False)
+
+
 namespace = Collection.from_module(sys.modules[__name__])
 """Every task above; the top-level ``tasks.py`` of a checkout re-exports it for ``python3 -m invoke``."""
 

@@ -25,6 +25,7 @@ import functools
 import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import SimpleNamespace
 
 from d1pg import fidelity, mapping
@@ -55,6 +56,34 @@ class _Row:
     keys: list  # per unique key: its value tuple, or None when a column is NULL
 
 
+class _Plan:
+    """How one source's rows are evaluated, worked out once: each column's keys and converter, the
+    columns filled, the late ones, and the ones with a NOT NULL or CHECK to check."""
+
+    def __init__(self, source: mapping.Source, model: Model):
+        late = [c for c in source.columns if c.kind == "verified"
+                or c.derive and c.derive.rule not in ("id_of_key", "alias_when")]
+        ctx = SimpleNamespace(source_name=source.name, ref_sources=model.ref_sources, created_at=None)
+        self.early = [(c, (c.source, *c.aliases), _converter(c, ctx, model)) for c in source.columns
+                      if c.source and c not in late]
+        self.filled = [c for c in source.columns if c not in late and (not c.source or c.not_null)]
+        self.late = late
+        self.id_column = source.id_column
+        self.checked = [c for c in source.columns
+                        if c.source or c.not_null or c.allowed or c.between or c.at_least is not None or c in late]
+
+
+def _converter(col: mapping.Column, ctx, model: Model):
+    """One column's conversion, as a function of the source value."""
+    if col.kind == "id":
+        return functools.partial(model.to_id, prefix=ctx.source_name)
+    if col.kind == "ref" and not col.is_key_ref:
+        return functools.partial(model.to_id, prefix=ctx.ref_sources[col.ref_table])
+    if col.is_key_ref:
+        return functools.partial(model._converted, col, ctx=ctx)
+    return functools.partial(fidelity.CONVERTERS[col.kind], column=col, ctx=ctx)
+
+
 class Model:
     """Decides the fates of each source table in turn; remembers the migrated rows' ids and keys
     that later tables reference. ``keep(source, ord)`` says which rows' values to hand back for
@@ -67,30 +96,64 @@ class Model:
         self._wanted = {(c.ref_table, c.ref_column) for s in mapping.plan() for c in s.refs}
         self._parents: dict[tuple[str, str], set] = {}  # (target table, column) -> migrated values
         self._id_to_key: dict[tuple[str, str], dict] = {}  # (target table, key column) -> {id: key}
+        self._plans: dict[str, _Plan] = {}
+        self._ids: dict[tuple[str, str], object] = {}  # (prefix, old id) -> its UUID: references repeat ids
+
+    def to_id(self, value, prefix: str):
+        """fidelity.to_id, remembered: the same parent id recurs in many rows."""
+        if not isinstance(value, str):
+            return fidelity.to_id(value, prefix)
+        key = (prefix, value)
+        found = self._ids.get(key)
+        if found is None:
+            if len(self._ids) > 500_000:
+                self._ids.clear()
+            found = self._ids[key] = fidelity.to_id(value, prefix)
+        return found
 
     # -- one row -------------------------------------------------------------------------------
 
+    def _plan(self, source: mapping.Source) -> _Plan:
+        plan = self._plans.get(source.name)
+        if plan is None:
+            plan = self._plans[source.name] = _Plan(source, self)
+        return plan
+
     def evaluate(self, source: mapping.Source, doc: dict) -> tuple[dict, tuple[str, str] | None]:
         """A row's final target values and its first failing (column, reason), or None."""
-        ctx = SimpleNamespace(source_name=source.name, ref_sources=self.ref_sources, created_at=None)
+        plan = self._plan(source)
         errors: dict[str, str] = {}
-        converted: dict[str, object] = {}
-        late = [c for c in source.columns if c.kind == "verified"
-                or c.derive and c.derive.rule not in ("id_of_key", "alias_when")]
-        for c in source.columns:
-            if c.source and c not in late:
-                value = fidelity.source_value(doc, c)
-                try:
-                    converted[c.target] = self._converted(c, value, ctx)
-                except fidelity.Invalid as exc:
-                    reason = _reason(c, value, str(exc))
-                    if reason:
-                        errors[c.target] = reason
-                    converted[c.target] = None
-        out = {c.target: self._filled(c, converted.get(c.target), converted)
-               for c in source.columns if c not in late}
-        ctx.created_at = out.get("created_at")
-        for col in late:
+        out: dict[str, object] = {}
+        for c, keys, convert in plan.early:
+            value = fidelity.ABSENT
+            for key in keys:
+                if key in doc:
+                    value = doc[key]
+                    break
+            else:
+                if c.derive is not None:
+                    value = fidelity.source_value(doc, c)
+            try:
+                out[c.target] = convert(value)
+            except fidelity.Invalid as exc:
+                reason = _reason(c, value, str(exc))
+                if reason:
+                    errors[c.target] = reason
+                out[c.target] = None
+        for c in plan.filled:
+            out[c.target] = self._filled(c, out.get(c.target), out)
+        if plan.late:
+            self._late(plan, source, doc, out, errors)
+        for c in plan.checked:
+            reason = errors.get(c.target) or _constraint_error(c, out[c.target])
+            if reason:
+                return out, (c.target, reason)
+        return out, None
+
+    def _late(self, plan: _Plan, source: mapping.Source, doc: dict, out: dict, errors: dict) -> None:
+        """The columns read from the others' final values: derived values and users.emailVerified."""
+        ctx = SimpleNamespace(source_name=source.name, ref_sources=self.ref_sources, created_at=out.get("created_at"))
+        for col in plan.late:
             value = fidelity.source_value(doc, col) if col.source else fidelity.ABSENT
             own = None
             if col.source:
@@ -113,14 +176,8 @@ class Model:
                     out[col.target] = None
             else:
                 out[col.target] = own
-        values = {c.target: out[c.target] for c in source.columns}
-        for c in source.columns:
-            reason = errors.get(c.target) or _constraint_error(c, values[c.target])
-            if reason:
-                return values, (c.target, reason)
-        return values, None
 
-    def _converted(self, col: mapping.Column, value, ctx):
+    def _converted(self, col: mapping.Column, value, ctx=None):
         """One converted value; a reference by key that holds a migrated parent's id becomes that
         parent's key (contract-additions 5.2)."""
         converted = fidelity.CONVERTERS[col.kind](value, col, ctx)
@@ -155,6 +212,8 @@ class Model:
         up to ``sample`` more spread over the table (value fidelity's sample)."""
         decided: dict[int, _Row] = {}
         held = self.key_columns(source)
+        plan = self._plan(source)
+        id_target = plan.id_column.target
         first_of_id: dict[object, int] = {}
         spread: list[tuple[int, int]] = []  # a max-heap (negated) of the rows whose values are kept
         kept: dict[int, dict] = {}
@@ -163,7 +222,7 @@ class Model:
                 decided[ord_] = _Row(Fate(ord_, "rejected"), None, [])
                 continue
             try:
-                source_id = _source_id(doc, source)
+                source_id = fidelity.scalar_text(fidelity.source_value(doc, plan.id_column))
             except fidelity.Invalid:
                 source_id = None
             values, failure = self.evaluate(source, doc)
@@ -172,14 +231,14 @@ class Model:
                 fate.bucket, (fate.column, fate.reason) = "rejected", failure
                 decided[ord_] = _Row(fate, None, [])
                 continue
-            fate.id = values[source.id_column.target]
+            fate.id = values[id_target]
             fate.refs = {c.target: values[c.target] for c in source.refs}
             fate.held = {c: values[c] for c in held}
             if source.merge:
                 fate.user_id = values.get("user_id")
             first = first_of_id.setdefault(fate.id, ord_)
             if first != ord_:
-                fate.bucket, fate.reason, fate.column = "rejected", "duplicate_id", source.id_column.target
+                fate.bucket, fate.reason, fate.column = "rejected", "duplicate_id", id_target
                 decided[ord_] = _Row(fate, None, [])
                 continue
             decided[ord_] = _Row(fate, None, [_key_of(key, values) for key in source.unique])
@@ -329,7 +388,7 @@ def _key_of(key: mapping.Unique, values: dict) -> tuple | None:
 
 def _comparable(value):
     """Equal keys as PostgreSQL finds them equal: instants, not wall clocks."""
-    return value.timestamp() if hasattr(value, "tzinfo") and hasattr(value, "timestamp") and value.tzinfo else value
+    return value.timestamp() if type(value) is datetime else value
 
 
 def _compare(ordering: list[tuple[str, bool]], a: _Row, b: _Row) -> int:

@@ -34,9 +34,15 @@ class Invalid(ValueError):
     """The contract rejects this value."""
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
 def parse_row(text: str) -> dict:
     """A staged row as Python values; numbers with a fraction or exponent stay exact."""
-    return json.loads(text, parse_float=Decimal, parse_int=_integer)
+    try:
+        return _DECODER.decode(text)
+    except ValueError:  # an integer literal longer than Python's int parsing allows
+        return json.loads(text, parse_float=Decimal, parse_int=_integer)
 
 
 def _integer(text: str) -> int | Decimal:
@@ -58,7 +64,10 @@ def name_uuid(name: str) -> uuid.UUID:
 
 def js_number_text(number) -> str:
     """A JSON number as JavaScript's ``String(number)`` prints it (ECMAScript Number::toString)."""
-    value = float(number)
+    try:
+        value = float(number)
+    except OverflowError:  # an integer beyond the double range (a float beyond it is already inf)
+        raise Invalid("out_of_range") from None
     if value != value or value in (float("inf"), float("-inf")):
         raise Invalid("out_of_range")
     if value == 0:

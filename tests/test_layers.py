@@ -13,8 +13,9 @@ LAYERS = [
     # 0. leaf helpers
     {"d1pg", "d1pg.errors", "d1pg.identifiers", "d1pg.kinds", "d1pg.runs"},
     # 1. settings, declarations, input readers
-    {"d1pg.config", "d1pg.mapping", "d1pg.fidelity", "d1pg.fates", "d1pg.backup", "d1pg.inputs", "d1pg.inputs.admin_json",
-     "d1pg.inputs.sql_dump", "d1pg.inputs.sqlite_file", "d1pg.inputs.sqlite_rows", "d1pg.forms"},
+    {"d1pg.config", "d1pg.mapping", "d1pg.fidelity", "d1pg.fates", "d1pg.backup", "d1pg.inputs",
+     "d1pg.inputs.admin_json", "d1pg.inputs.sql_dump", "d1pg.inputs.sqlite_file", "d1pg.inputs.sqlite_rows",
+     "d1pg.forms"},
     # 2. database access, SQL rendering, bookkeeping and audit, console output
     {"d1pg.db", "d1pg.render", "d1pg.audit", "d1pg.console", "d1pg.server", "d1pg.fetch", "d1pg.generate",
      "d1pg.generate.__main__", "d1pg.generate.values", "d1pg.generate.catalogs", "d1pg.generate.people",
@@ -25,7 +26,7 @@ LAYERS = [
     {"d1pg.stage", "d1pg.schema", "d1pg.transform", "d1pg.validate", "d1pg.rollback", "d1pg.profile",
      "d1pg.review", "d1pg.scaffold"},
     # 4. reports, the review bundle, migrate, the benchmark
-    {"d1pg.report", "d1pg.bundle", "d1pg.migrate", "d1pg.bench"},
+    {"d1pg.report", "d1pg.bundle", "d1pg.migrate", "d1pg.bench", "d1pg.mutants"},
     # 5. the tasks
     {"d1pg.cli", "d1pg.__main__"},
 ]

@@ -11,6 +11,7 @@ import sys
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from d1pg import mapping
 from d1pg.errors import CheckFailed, InputError
@@ -155,17 +156,19 @@ def test_row_fates_catch_a_valid_set_null_reference_nulled_with_consistent_books
 def _reject_quietly(change, run_id: str, table: str, row_id: str, reason: str, column: str,
                     bucket: str = "rejected") -> None:
     """Move one migrated row to another bucket with every book kept consistent."""
-    change(f"delete from {table} where id = %s", [row_id])  # noqa: S608 - test literals
+    staged = sql.Identifier("staging", table)
+    change(sql.SQL("delete from {} where id = %s").format(sql.Identifier(table)), [row_id])
     if bucket == "rejected":
-        change("insert into migration.rejects (run_id, source_table, source_ord, source_id, column_name, raw_value,"
-               " reason) select %s, %s, s.ord, s.doc ->> 'id', %s, null, %s from staging." + table +
-               " as s where s.doc ->> 'id' = %s", [run_id, table, column, reason, row_id])
+        change(sql.SQL("insert into migration.rejects (run_id, source_table, source_ord, source_id, column_name,"
+                       " raw_value, reason) select %s, %s, s.ord, s.doc ->> 'id', %s, null, %s from {} as s"
+                       " where s.doc ->> 'id' = %s").format(staged), [run_id, table, column, reason, row_id])
     else:
-        change("insert into migration.orphans (run_id, source_table, source_ord, source_id, fk_column, missing_value,"
-               " parent_table, action) select %s, %s, s.ord, s.doc ->> 'id', %s, s.doc ->> %s, 'users', 'skipped'"
-               " from staging." + table + " as s where s.doc ->> 'id' = %s", [run_id, table, column, column, row_id])
-    change(f"update migration.table_outcomes set migrated = migrated - 1, {bucket} = {bucket} + 1"
-           " where run_id = %s and source_table = %s", [run_id, table])
+        change(sql.SQL("insert into migration.orphans (run_id, source_table, source_ord, source_id, fk_column,"
+                       " missing_value, parent_table, action) select %s, %s, s.ord, s.doc ->> 'id', %s, s.doc ->> %s,"
+                       " 'users', 'skipped' from {} as s where s.doc ->> 'id' = %s").format(staged),
+               [run_id, table, column, column, row_id])
+    change(sql.SQL("update migration.table_outcomes set migrated = migrated - 1, {bucket} = {bucket} + 1"
+                   " where run_id = %s and source_table = %s").format(bucket=sql.Identifier(bucket)), [run_id, table])
 
 
 @pytest.mark.parametrize("bucket, reason, column", [
