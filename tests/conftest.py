@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -66,6 +68,23 @@ def _admin_url() -> str:
                          password=SERVER["password"] or "")
 
 
+@contextmanager
+def own_database(name: str) -> Iterator[str]:
+    """A new, empty database ``name`` on the session's server that outlives one test (a migration a
+    module's tests share); dropped afterwards. Yields its connection string."""
+    def drop(conn):
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        drop(conn)
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        yield make_conninfo(_admin_url(), dbname=name)
+    finally:
+        with psycopg.connect(_admin_url(), autocommit=True) as conn:
+            drop(conn)
+
+
 @pytest.fixture(scope="session")
 def sample_template(tmp_path_factory):
     """The bundled sample migrated once (target tables, stage, transform, validate) into a database
@@ -74,15 +93,10 @@ def sample_template(tmp_path_factory):
     from d1pg.transform import Options
 
     name = "d1pg_sample_tmpl"
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    reports = tmp_path_factory.mktemp("sample-reports")
-    url = make_conninfo(_admin_url(), dbname=name)
-    run_id = migrate(Settings(database_url=url, reports_dir=reports), SAMPLE, Options(), progress=False)
-    yield name, run_id, reports
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+    with own_database(name) as url:
+        reports = tmp_path_factory.mktemp("sample-reports")
+        run_id = migrate(Settings(database_url=url, reports_dir=reports), SAMPLE, Options(), progress=False)
+        yield name, run_id, reports
 
 
 @pytest.fixture

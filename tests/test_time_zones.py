@@ -105,13 +105,15 @@ def row_id(source: str, i: int) -> str:
     return f"{[s.name for s in mapping.sources()].index(source) + 1:08x}-0000-4000-8000-{i:012x}"
 
 
-def backup_tables() -> dict[str, list[dict]]:
-    """Row i of every table: value i in each date and timestamp column, parents row i of theirs."""
+def backup_tables(times: list | None = None) -> dict[str, list[dict]]:
+    """Row i of every table: ``times[i]`` (by default VALUES' source value i) in each date and
+    timestamp column, parents row i of theirs, a valid value in every other column."""
+    times = [raw for raw, _ in VALUES] if times is None else times
     by_target = {s.target: s.name for s in mapping.sources() if s.target}
     tables: dict[str, list[dict]] = {}
     for s in mapping.sources():
         rows = []
-        for i, (raw, _) in enumerate(VALUES):
+        for i, raw in enumerate(times):
             row = {}
             for c in (c for c in s.columns if c.source):
                 if c.kind == "id":
