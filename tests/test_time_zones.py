@@ -19,6 +19,7 @@ import pytest
 from psycopg import sql
 
 from d1pg import mapping
+from d1pg.kinds import KINDS
 from d1pg.migrate import migrate
 from d1pg.review import status
 from d1pg.stage import stage
@@ -29,7 +30,8 @@ from tests.conftest import write_backup
 ZONES = ("America/New_York", "Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe", "Pacific/Kiritimati")
 """Whole-hour DST on both sides of UTC, half-hour offsets, half-hour DST, and +14 (a skipped day)."""
 
-TIME_KINDS = ("timestamp", "verified", "date")
+TIME_KINDS = tuple(k.name for k in KINDS.values() if k.sql_type in ("date", "timestamp with time zone"))
+"""The value kinds of a date or timestamp column (timestamp, date, verified), from the registry."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BACKUP_CREATED_AT = "2025-10-26T00:17:18.512Z"  # the backup's createdAt: Berlin's first 02:17:18.512
 BACKUP_CREATED = datetime(2025, 10, 26, 0, 17, 18, 512000, tzinfo=UTC)
