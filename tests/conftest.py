@@ -69,15 +69,16 @@ def _admin_url() -> str:
 
 
 @contextmanager
-def own_database(name: str) -> Iterator[str]:
-    """A new, empty database ``name`` on the session's server that outlives one test (a migration a
-    module's tests share); dropped afterwards. Yields its connection string."""
+def own_database(name: str, template: str = "template1") -> Iterator[str]:
+    """A new database ``name`` (empty, or a copy of ``template``) on the session's server that outlives
+    one test (a migration a module's tests share); dropped afterwards. Yields its connection string."""
     def drop(conn):
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
     with psycopg.connect(_admin_url(), autocommit=True) as conn:
         drop(conn)
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {} template {}").format(sql.Identifier(name),
+                                                                        sql.Identifier(template)))
     try:
         yield make_conninfo(_admin_url(), dbname=name)
     finally:
