@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -68,24 +66,6 @@ def _admin_url() -> str:
                          password=SERVER["password"] or "")
 
 
-@contextmanager
-def own_database(name: str, template: str = "template1") -> Iterator[str]:
-    """A new database ``name`` (empty, or a copy of ``template``) on the session's server that outlives
-    one test (a migration a module's tests share); dropped afterwards. Yields its connection string."""
-    def drop(conn):
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
-        drop(conn)
-        conn.execute(sql.SQL("create database {} template {}").format(sql.Identifier(name),
-                                                                        sql.Identifier(template)))
-    try:
-        yield make_conninfo(_admin_url(), dbname=name)
-    finally:
-        with psycopg.connect(_admin_url(), autocommit=True) as conn:
-            drop(conn)
-
-
 @pytest.fixture(scope="session")
 def sample_template(tmp_path_factory):
     """The bundled sample migrated once (target tables, stage, transform, validate) into a database
@@ -94,10 +74,34 @@ def sample_template(tmp_path_factory):
     from d1pg.transform import Options
 
     name = "d1pg_sample_tmpl"
-    with own_database(name) as url:
-        reports = tmp_path_factory.mktemp("sample-reports")
-        run_id = migrate(Settings(database_url=url, reports_dir=reports), SAMPLE, Options(), progress=False)
-        yield name, run_id, reports
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    reports = tmp_path_factory.mktemp("sample-reports")
+    url = make_conninfo(_admin_url(), dbname=name)
+    run_id = migrate(Settings(database_url=url, reports_dir=reports), SAMPLE, Options(), progress=False)
+    yield name, run_id, reports
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def every_table(tmp_path_factory):
+    """tests/every_table.py's shared backup of every declared table, migrated once in a UTC session
+    into a database of its own: (connection string, transform run id, the backup's path)."""
+    from d1pg.migrate import migrate
+    from d1pg.transform import Options
+    from tests.every_table import rules_backup
+    from tests.reliability import scratch_database
+
+    folder = tmp_path_factory.mktemp("every-table")
+    backup = rules_backup(folder / "backup.json")
+    with scratch_database() as url:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("PGTZ", "UTC")
+            run_id = migrate(Settings(database_url=url, reports_dir=folder / "reports"), backup, Options(),
+                             progress=False)
+        yield url, run_id, backup
 
 
 @pytest.fixture

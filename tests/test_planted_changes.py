@@ -24,7 +24,7 @@ from d1pg.config import Settings
 from d1pg.errors import CheckFailed
 from d1pg.kinds import KINDS
 from d1pg.validate import EXAMPLES, validate
-from tests.conftest import own_database
+from tests.reliability import scratch_database
 
 SOURCES = [s for s in mapping.sources() if s.target and not s.merge]
 """The tables value fidelity compares row by row (the progress merge has its own test)."""
@@ -69,12 +69,13 @@ def choose(conn) -> dict[str, Plant]:
 
 def plant(conn, p: Plant, used: dict) -> None:
     """Set one value of ``p.column`` to another value of its type, in a row no other plant changed
-    when the table has one (a changed id must have its row to itself: plant it last)."""
+    when the table has one (``used``: table -> rows changed; a changed id must have its row to
+    itself, so ids are planted last)."""
     table, key = p.source.target, p.source.table.primary_key.target
     taken = used.setdefault(table, set())
-    p.row, shared = conn.execute(
-        sql.SQL("select {k}, {k} = any(%s) from {t} order by 2, {c} is null, {k} limit 1").format(
-            k=sql.Identifier(key), t=sql.Identifier(table), c=sql.Identifier(p.column.target)), [list(taken)]).fetchone()
+    first_row = sql.SQL("select {k}, {k} = any(%s) from {t} order by 2, {c} is null, {k} limit 1").format(
+        k=sql.Identifier(key), t=sql.Identifier(table), c=sql.Identifier(p.column.target))
+    p.row, shared = conn.execute(first_row, [list(taken)]).fetchone()
     assert not (shared and p.column.target == key), f"{table}: too few rows for a changed id beside other plants"
     taken.add(p.row)
     others = [(table, p.column.target)] + [(s.target, c.target) for s in SOURCES for c in s.columns
@@ -103,7 +104,7 @@ def planted(sample_template, tmp_path_factory):
     """(the plants, {source: (offending rows, planted columns named in its examples)}) after one
     full validate of a copy of the migrated sample with every change planted."""
     name, _, _ = sample_template
-    with own_database("d1pg_planted", template=name) as url:
+    with scratch_database(template=name) as url:
         with psycopg.connect(url) as conn:
             conn.execute("set session_replication_role = replica")  # no trigger, no foreign key check
             plants = choose(conn)
@@ -120,7 +121,7 @@ def planted(sample_template, tmp_path_factory):
                 " limit 1)").fetchall()
     failed = {name.removeprefix("value fidelity ").removesuffix(" (every row)"): (offending, examples)
               for name, offending, examples in rows if offending}
-    yield plants, failed
+    return plants, failed
 
 
 @pytest.mark.parametrize("key", PLANTS)
