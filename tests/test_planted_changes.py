@@ -4,7 +4,8 @@ derived column, on a real server.
 A copy of the migrated sample gets one planted change per chosen column: one column of each kind
 of the registry (d1pg/kinds.py), in the table with the fewest plants so far, and every column the
 declarations derive. Each change sets one row's value to another value of the same type (another
-row's, else another column's), in its own row, with triggers and foreign keys off. One full
+row's, else another column's), in its own row, with triggers and foreign keys off; a kind whose
+columns hold no value in the sample (uuid: no source key fills one) has its NULL replaced. One full
 validate follows. Each planted table's fidelity check must count exactly its plants and name each
 planted column among its examples (a table holds at most validate.EXAMPLES plants), so each change
 is caught on its own; no other table's fidelity check may fail.
