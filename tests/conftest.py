@@ -85,6 +85,25 @@ def sample_template(tmp_path_factory):
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
+@pytest.fixture(scope="session")
+def every_table(tmp_path_factory):
+    """tests/every_table.py's shared backup of every declared table, migrated once in a UTC session
+    into a database of its own: (connection string, transform run id, the backup's path)."""
+    from d1pg.migrate import migrate
+    from d1pg.transform import Options
+    from tests.every_table import rules_backup
+    from tests.reliability import scratch_database
+
+    folder = tmp_path_factory.mktemp("every-table")
+    backup = rules_backup(folder / "backup.json")
+    with scratch_database() as url:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("PGTZ", "UTC")
+            run_id = migrate(Settings(database_url=url, reports_dir=folder / "reports"), backup, Options(),
+                             progress=False)
+        yield url, run_id, backup
+
+
 @pytest.fixture
 def sample_migrated(pg_url, pg_settings, sample_template) -> str:
     """The test's database replaced by a copy of the migrated sample (what `migrate` of the sample

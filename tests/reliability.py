@@ -30,13 +30,15 @@ def server_url(dbname: str = "postgres", *, user: str | None = None, password: s
 
 
 @contextlib.contextmanager
-def scratch_database(owner: str | None = None) -> Iterator[str]:
-    """A database of its own on the session's server, dropped afterwards; yields its URL (as the
-    session's user). For tests that keep one database across several cases, or need an owner role."""
+def scratch_database(owner: str | None = None, template: str | None = None) -> Iterator[str]:
+    """A database of its own on the session's server (a copy of ``template`` when given), dropped
+    afterwards; yields its URL (as the session's user). For tests that keep one database across
+    several cases, or need an owner role."""
     name = f"d1pg_rel_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server_url(), autocommit=True) as admin:
-        admin.execute(sql.SQL("create database {}{}").format(
-            sql.Identifier(name), sql.SQL(" owner {}").format(sql.Identifier(owner)) if owner else sql.SQL("")))
+        admin.execute(sql.SQL("create database {}{}{}").format(
+            sql.Identifier(name), sql.SQL(" owner {}").format(sql.Identifier(owner)) if owner else sql.SQL(""),
+            sql.SQL(" template {}").format(sql.Identifier(template)) if template else sql.SQL("")))
     try:
         yield server_url(name)
     finally:

@@ -19,18 +19,19 @@ import pytest
 from psycopg import sql
 
 from d1pg import mapping
+from d1pg.config import Settings
 from d1pg.migrate import migrate
 from d1pg.review import status
 from d1pg.stage import stage
 from d1pg.transform import Options
 from d1pg.validate import DEFAULT_SAMPLE, _same
 from tests.conftest import write_backup
+from tests.every_table import EPOCH, TIME_KINDS, VALID_TIMES, backup_tables, row_id
+from tests.reliability import scratch_database
 
 ZONES = ("America/New_York", "Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe", "Pacific/Kiritimati")
 """Whole-hour DST on both sides of UTC, half-hour offsets, half-hour DST, and +14 (a skipped day)."""
 
-TIME_KINDS = ("timestamp", "verified", "date")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BACKUP_CREATED_AT = "2025-10-26T00:17:18.512Z"  # the backup's createdAt: Berlin's first 02:17:18.512
 BACKUP_CREATED = datetime(2025, 10, 26, 0, 17, 18, 512000, tzinfo=UTC)
 LOWEST = datetime(1, 1, 1, tzinfo=UTC)
@@ -101,40 +102,6 @@ def forms(moment: datetime, zone: str) -> list[tuple[object, datetime]]:
 VALUES = [v for moment, zone in instants() for v in forms(moment, zone)]
 
 
-def row_id(source: str, i: int) -> str:
-    return f"{[s.name for s in mapping.sources()].index(source) + 1:08x}-0000-4000-8000-{i:012x}"
-
-
-def backup_tables() -> dict[str, list[dict]]:
-    """Row i of every table: value i in each date and timestamp column, parents row i of theirs."""
-    by_target = {s.target: s.name for s in mapping.sources() if s.target}
-    tables: dict[str, list[dict]] = {}
-    for s in mapping.sources():
-        rows = []
-        for i, (raw, _) in enumerate(VALUES):
-            row = {}
-            for c in (c for c in s.columns if c.source):
-                if c.kind == "id":
-                    row[c.source] = row_id(s.name, i)
-                elif c.kind == "ref" and c.ref_table == s.target:
-                    row[c.source] = None  # a root of the table's own tree
-                elif c.kind == "ref":
-                    row[c.source] = f"key_{i}" if c.is_key_ref else row_id(by_target[c.ref_table], i)
-                elif c.kind in TIME_KINDS:
-                    row[c.source] = raw
-                elif c.kind == "text":
-                    row[c.source] = c.allowed[0] if c.allowed else f"{c.target}_{i}"
-                elif c.kind == "integer" and (c.between or c.at_least is not None):
-                    row[c.source] = c.between[0] if c.between else c.at_least
-                else:
-                    row[c.source] = {"boolean": 1, "integer": 0, "bigint": 0, "json": "{}", "text_list": '["a"]',
-                                     "real": 1, "double": 1, "uuid": row_id(s.name, i),
-                                     "name_uuid": f"event_{i}"}[c.kind]
-            rows.append(row)
-        tables[s.name] = rows
-    return tables
-
-
 def expected_columns() -> list[tuple[str, str, str, str, object]]:
     """(target table, key column, column, 'instant' or 'date', source of the value): every date and
     timestamp column of every target; the source is the row's value or the backup's createdAt."""
@@ -166,7 +133,8 @@ def test_migrate_and_validate_give_the_same_instants_in_every_session_time_zone(
                                                                                 monkeypatch, zone):
     monkeypatch.setenv("PGTZ", zone)
     assert query("select current_setting('TimeZone')") == [(zone,)]
-    backup = write_backup(tmp_path / "b.json", backup_tables(), createdAt=BACKUP_CREATED_AT)
+    backup = write_backup(tmp_path / "b.json", backup_tables([raw for raw, _ in VALUES]),
+                          createdAt=BACKUP_CREATED_AT)
 
     run_id = migrate(pg_settings, backup, Options(), progress=False)  # raises CheckFailed when a check fails
 
@@ -191,6 +159,63 @@ def test_migrate_and_validate_give_the_same_instants_in_every_session_time_zone(
             moment = moment if origin == "row" else BACKUP_CREATED
             want[row_id(sources.get(target, "users"), i)] = epoch(moment) if kind == "instant" else moment.date()
         assert got == want, f"{target}.{column} under {zone}"
+
+
+SESSION_ZONES = {"UTC": "UTC", "+14": "Etc/GMT-14", "-12": "Etc/GMT+12"}
+"""The session zones compared (the POSIX names count west positive): a date read in the session's
+zone instead of UTC moves forward under +14 from 10:00 UTC on, back under -12 before 12:00 UTC."""
+
+
+def time_values(url: str) -> dict[tuple[str, str], dict]:
+    """{(table, column): {primary key: value}} of every date and timestamp column of every declared
+    target table, as values no session zone changes (seconds since the epoch, dates)."""
+    out = {}
+    with psycopg.connect(url) as conn:
+        for name in mapping.target_tables():
+            table = mapping.table(name)
+            for c in table.columns:
+                if c.sql_type not in ("date", "timestamp with time zone"):
+                    continue
+                read = sql.SQL("{}" if c.sql_type == "date" else "extract(epoch from {})").format(
+                    sql.Identifier(c.target))
+                out[name, c.target] = dict(conn.execute(sql.SQL("select {}::text, {} from {}").format(
+                    sql.Identifier(table.primary_key.target), read, sql.Identifier(name))).fetchall())
+    return out
+
+
+def checks(url: str) -> list[tuple[str, int]]:
+    """(check, offending rows) of the last validate."""
+    with psycopg.connect(url) as conn:
+        return conn.execute("select check_name, offending_rows from migration.checks where run_id = (select run_id"
+                            " from migration.runs where step = 'validate' order by started_at desc limit 1)"
+                            " order by position").fetchall()
+
+
+@pytest.mark.parametrize("zone", [z for z in SESSION_ZONES if z != "UTC"])
+def test_every_date_and_timestamp_column_and_validate_are_the_same_in_a_session_at_utc_and_at(
+        every_table, tmp_path, monkeypatch, zone):
+    """tests/every_table.py's backup migrated (with validate) in a session of the zone holds in every
+    date and timestamp column of every target (derived ones such as habit_logs.completed_date and the
+    clock fills included) what its migration in a UTC session holds, and validate passes alike."""
+    utc_url, _, backup = every_table
+    utc = time_values(utc_url)
+    every = {(t, c.target) for t in mapping.target_tables() for c in mapping.table(t).columns
+             if c.sql_type in ("date", "timestamp with time zone")}
+    filled = {(t, c) for t, _, c, _, _ in expected_columns()}
+    assert set(utc) == every and ("habit_logs", "completed_date") in filled
+    assert all(len(utc[f]) >= len(VALID_TIMES) and None not in utc[f].values() for f in filled)
+    assert len(checks(utc_url)) > 40 and [c for c in checks(utc_url) if c[1]] == []
+    with psycopg.connect(utc_url) as conn:  # value fidelity compared every row
+        assert conn.execute("select max(staged) from migration.table_outcomes").fetchone()[0] <= DEFAULT_SAMPLE
+
+    monkeypatch.setenv("PGTZ", SESSION_ZONES[zone])
+    with scratch_database() as url:
+        with psycopg.connect(url) as conn:
+            assert conn.execute("select current_setting('TimeZone')").fetchone() == (SESSION_ZONES[zone],)
+        migrate(Settings(database_url=url, reports_dir=tmp_path), backup, Options(), progress=False)
+        assert checks(url) == checks(utc_url)
+        got = time_values(url)
+    assert {f: v for f, v in got.items() if v != utc[f]} == {}
 
 
 def test_the_values_cover_each_zone_s_repeated_and_skipped_hours():
