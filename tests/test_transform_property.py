@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from d1pg.schema import create_schema
@@ -50,7 +50,15 @@ SEEN: set[str] = set()
 """What the examples reached; the test after the property checks that it covers every kind of fate."""
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+USER = {"id": IDS[0], "name": "A", "email": "a@x", "emailVerified": 0, "role": "user", "approved": 1,
+        "created_at": TIMES[0], "updated_at": TIMES[0]}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+# a user with both a wallet and a progress row (merged), and a second user with the same e-mail (duplicate_key)
+@example(users=[USER, {**USER, "id": IDS[3]}], habits=[], logs=[], requests=[],
+         wallets=[{"id": IDS[1], "user_id": IDS[0], "coins": 1, "xp": 10, "updated_at": TIMES[0]}],
+         progress=[{"id": IDS[2], "user_id": IDS[0], "total_xp": 30, "coins": 5, "created_at": TIMES[0]}])
 @given(users=users, habits=habits, logs=logs, wallets=wallets, progress=progress, requests=requests)
 def test_every_row_lands_in_exactly_one_bucket_and_no_reference_dangles(
         tmp_path_factory, pg_settings, query, users, habits, logs, wallets, progress, requests):
