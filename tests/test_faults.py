@@ -25,6 +25,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 import warnings
 from pathlib import Path
@@ -329,8 +330,19 @@ def _pg_ctl_stop(server, mode: str) -> None:
 
 
 def _pg_ctl_start(server) -> None:
-    with server._lock:
-        server.ensure_postgres_running()
+    """Start the throwaway server again. Its own start gives pg_ctl 10 s, which recovery after an
+    immediate stop can exceed on a busy machine; the server goes on starting, so ask again until it
+    is ready."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with server._lock:
+                server.ensure_postgres_running()
+            return
+        except (subprocess.SubprocessError, AssertionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
