@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import sys
 from collections.abc import Iterator
@@ -137,6 +138,12 @@ def say(message: str) -> None:
 
 def show(renderable) -> None:
     console.print(renderable)
+
+
+# psycopg logs, as a warning, a second failure met while ending a COPY that an error already ended
+# ("error ignored terminating <psycopg.Copy ...>"); without a handler Python prints it beside the one
+# line below. The first error is the one reported.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 def fail(message: str) -> None:

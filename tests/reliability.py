@@ -152,6 +152,17 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+def pause(proc: subprocess.Popen) -> None:
+    """Stop the task's whole process group (SIGSTOP): it sends nothing more until :func:`resume`."""
+    os.killpg(proc.pid, signal.SIGSTOP)
+
+
+def resume(proc: subprocess.Popen) -> None:
+    """Let a paused task go on (SIGCONT); nothing to do when it has ended."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGCONT)
+
+
 def kill9(proc: subprocess.Popen) -> tuple[str, str]:
     """kill -9 the task's whole process group; return what it had printed."""
     os.killpg(proc.pid, signal.SIGKILL)
@@ -183,10 +194,44 @@ def d1pg_backends(url: str, *, waiting_on_lock: bool = False) -> list[int]:
             " and pid <> pg_backend_pid() and (not %s or wait_event_type = 'Lock')", [waiting_on_lock]).fetchall()]
 
 
+_COPYING = ("select p.pid, p.tuples_processed from pg_stat_progress_copy as p"
+            " join pg_stat_activity as a on a.pid = p.pid where p.datname = current_database()"
+            " and a.application_name = 'd1pg' and p.tuples_processed > 0"
+            " and (not %s or a.wait_event = 'ClientRead')")
+"""d1pg's backends in a COPY (pg_stat_progress_copy, PostgreSQL 14+) that has stored rows (and, with
+the parameter true, waits for more from the client): pid, rows stored so far."""
+
+
+def paused_mid_copy(url: str, proc: subprocess.Popen, *, timeout: float = 60.0) -> tuple[int, int]:
+    """Pause the task (SIGSTOP) while its backend is in the middle of a COPY that has already stored
+    rows and waits for more from the task: the COPY stays visibly in progress, half done, until the
+    task is resumed or killed. Returns (backend pid, rows stored so far).
+
+    The progress view is polled; once a COPY with rows shows up the task is paused, and if the server
+    has meanwhile read the COPY's end (the task had sent it all), the task goes on and polling resumes
+    until a pause lands inside one."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                out, err = proc.communicate()
+                raise AssertionError(
+                    f"the task ended before a COPY could be paused: exit {proc.returncode}\n{out}\n{err}")
+            if not conn.execute(_COPYING, [False]).fetchall():
+                continue
+            pause(proc)
+            time.sleep(0.3)  # the server reads what was already sent: still copying after it, it waits on the task
+            if held := conn.execute(_COPYING, [True]).fetchall():
+                return held[0]
+            resume(proc)
+    raise AssertionError("gave up waiting for a COPY to pause in")
+
+
 @contextlib.contextmanager
 def holding(url: str, table: str, mode: str = "share") -> Iterator[psycopg.Connection]:
-    """Hold a table lock in an open transaction: a d1pg step that writes to ``table`` waits there,
-    visibly in progress (its transaction already holds all the work done before that point)."""
+    """Hold a table lock in an open transaction: a d1pg step that needs a conflicting lock on ``table``
+    (writing to it; with ``access exclusive``, even reading it) waits there, visibly in progress (its
+    transaction already holds all the work done before that point)."""
     conn = psycopg.connect(url)
     try:
         conn.execute(sql.SQL("lock table {} in {} mode").format(

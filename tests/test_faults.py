@@ -2,37 +2,55 @@
 stopped and started. After each: the target is as before, staging is the old or the new one (never
 half), the audit trail shows the failed run, and a rerun succeeds with every row accounted for.
 
-Each fault hits a run that is visibly in progress: the test holds a lock on a bookkeeping table the
-step writes (stage: migration.staged_tables, which it empties after dropping the old staging in
-its transaction; transform: migration.unmapped_columns, its last step, after every target
-insert), so the run waits there mid-transaction, and the fault lands at a known point.
+Each fault hits a run that is visibly in progress, at a known point:
+
+- stage, before any COPY: the test holds a lock on migration.staged_tables, which stage empties after
+  dropping the old staging in its transaction, so the run waits there;
+- stage, in the middle of a COPY: the task is paused (SIGSTOP) once pg_stat_progress_copy shows its
+  backend has stored rows of a staging table and waits for more (a backup with tables of several
+  COPY blocks);
+- transform, in the middle of its loads: the test holds an exclusive lock on the staging table of a
+  source in the middle of the insert order (from the declarations), so the transform waits there
+  with the targets before it filled and those after it not yet, all in its open transaction (a lock
+  on a target table would stop it at its start: it empties and sets aside the keys of every target
+  table before the first load);
+- transform, its last step: the test holds a lock on migration.unmapped_columns, after every insert.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import shutil
+import subprocess
 import tempfile
+import time
+import uuid
 import warnings
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from d1pg import mapping
 from d1pg.audit import RUN_APPLICATION_NAME
-from d1pg.config import Settings
+from d1pg.config import Settings, external_database_url
 from d1pg.generate import generate_backup
 from d1pg.migrate import migrate
 from d1pg.stage import stage
 from d1pg.transform import Options, transform
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, SERVER
 from tests.reliability import (
     assert_every_row_accounted_for,
     d1pg_backends,
     holding,
     kill9,
     one_error_line,
+    paused_mid_copy,
+    resume,
     runs,
+    scratch_database,
     staging_fingerprint,
     start_task,
     target_fingerprint,
@@ -43,15 +61,58 @@ pytestmark = pytest.mark.reliability
 
 STAGE_WAITS_ON = "migration.staged_tables"  # every stage empties it, after dropping the old staging
 TRANSFORM_WAITS_ON = "migration.unmapped_columns"
+CACHE_ROWS = 40_000
+
+
+RESTART_COMMAND = "D1PG_TEST_RESTART_COMMAND"
+"""Names a command that stops and starts the session's external server (e.g. ``pg_ctlcluster 15 main
+restart -m fast``): only then is that server restarted by a test."""
+
+
+def _generated(folder: Path, users: int) -> tuple[Path, dict[str, int]]:
+    path = folder / f"backup-{users}.json"
+    generate_backup(path, users=users, seed=5, dirty=0.05)
+    return path, {name: len(rows) for name, rows in json.loads(path.read_text())["tables"].items()}
 
 
 @pytest.fixture(scope="module")
 def next_backup(tmp_path_factory) -> tuple[Path, dict[str, int]]:
     """The backup the interrupted runs move: a small generated one, different from the sample."""
-    path = tmp_path_factory.mktemp("next") / "next.json"
-    generate_backup(path, users=4, seed=5, dirty=0.05)
-    counts = {name: len(rows) for name, rows in json.loads(path.read_text())["tables"].items()}
-    return path, counts
+    return _generated(tmp_path_factory.mktemp("next"), 4)
+
+
+@pytest.fixture(scope="module")
+def copy_backup(tmp_path_factory) -> tuple[Path, dict[str, int]]:
+    """The next backup with a large cache table (CACHE_ROWS analysis results, some 40 COPY blocks of
+    1,000 rows), so that a stage can be paused in the middle of its COPY; the transform only counts a
+    cache's rows (skipped, code ``cache``), so the rerun stays short."""
+    path, counts = _generated(tmp_path_factory.mktemp("copy"), 4)
+    doc = json.loads(path.read_text())
+    row = doc["tables"]["track_analysis_cache"][0]
+    doc["tables"]["track_analysis_cache"] = [{**row, "id": str(uuid.UUID(int=i + 1))} for i in range(CACHE_ROWS)]
+    path.write_text(json.dumps(doc, indent=2))  # the app's layout: JSON.stringify(backup, null, 2)
+    return path, {**counts, "track_analysis_cache": CACHE_ROWS}
+
+
+def _middle_source(counts: dict[str, int]) -> tuple[str, list[str]]:
+    """A source the backup holds rows of, in the middle of the insert order (from the declarations),
+    and the sources loaded before it."""
+    order = [s.name for s in mapping.plan()]
+    held = [name for name in order if counts.get(name)]
+    middle = held[len(held) // 2]
+    return middle, order[:order.index(middle)]
+
+
+def _loaded_so_far(url: str, run_id: str) -> tuple[list[str], str]:
+    """From the run's audit log: the sources whose load step finished, in order, and the last step
+    that started."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        loaded = [r[0] for r in conn.execute(
+            "select table_name from migration.audit_log where run_id = %s"
+            " and message like 'step load\\_source %% done in %%' order by audit_id", [run_id]).fetchall()]
+        last = conn.execute("select message from migration.audit_log where run_id = %s and message like '%% started'"
+                            " order by audit_id desc limit 1", [run_id]).fetchone()[0]
+    return loaded, last
 
 
 def _sample_migrated(url: str) -> None:
@@ -85,11 +146,16 @@ def _audit_connection_gone(url: str, run_id: str) -> bool:
                                 [RUN_APPLICATION_NAME + run_id]).fetchall()
 
 
+@pytest.fixture
+def sample_url(pg_url, sample_migrated) -> str:
+    """The test's database holding the migrated sample (target and staging): a copy of one migration."""
+    return pg_url
+
+
 def _prepared(url: str, path: Path, *, staged: bool) -> tuple[Settings, tuple]:
-    """Target (and staging) hold the sample; with ``staged``, staging holds the next backup. Returns
-    the settings and the fingerprints a fault must leave unchanged."""
+    """From the migrated sample: with ``staged``, staging holds the next backup. Returns the settings
+    and the fingerprints a fault must leave unchanged."""
     settings = Settings(database_url=url)
-    _sample_migrated(url)
     if staged:
         stage(settings, path, quiet=True)
     return settings, (target_fingerprint(url), staging_fingerprint(url))
@@ -115,53 +181,124 @@ def _unchanged_then_rerun(url: str, settings: Settings, step: str, before: tuple
     assert_every_row_accounted_for(url, run_id, counts)
 
 
-def test_kill_9_during_stage_leaves_the_old_staging_and_a_rerun_succeeds(pg_url, next_backup):
+def test_kill_9_during_stage_leaves_the_old_staging_and_a_rerun_succeeds(sample_url, next_backup):
     path, counts = next_backup
-    settings, before = _prepared(pg_url, path, staged=False)
-    with holding(pg_url, STAGE_WAITS_ON):
-        proc = start_task("stage", str(path), "--database-url", pg_url, "--no-progress")
-        pid = _waiting(pg_url, proc)
-        assert "AccessExclusiveLock" in _locks_held(pg_url, pid)  # the old staging is dropped in its transaction
+    settings, before = _prepared(sample_url, path, staged=False)
+    with holding(sample_url, STAGE_WAITS_ON):
+        proc = start_task("stage", str(path), "--database-url", sample_url, "--no-progress")
+        pid = _waiting(sample_url, proc)
+        assert "AccessExclusiveLock" in _locks_held(sample_url, pid)  # the old staging is dropped in its transaction
         kill9(proc)
         # The server notices the client is gone while the statement still waits, and ends the session
         # (client_connection_check_interval): a killed run does not keep the migration lock.
-        wait_until("the killed stage's session to end", lambda: pid not in d1pg_backends(pg_url))
-    _unchanged_then_rerun(pg_url, settings, "stage", before, path, counts)
+        wait_until("the killed stage's session to end", lambda: pid not in d1pg_backends(sample_url))
+    _unchanged_then_rerun(sample_url, settings, "stage", before, path, counts)
 
 
-def test_kill_9_during_transform_leaves_the_target_as_before_and_a_rerun_succeeds(pg_url, next_backup):
+def test_kill_9_during_transform_leaves_the_target_as_before_and_a_rerun_succeeds(sample_url, next_backup):
     path, counts = next_backup
-    settings, before = _prepared(pg_url, path, staged=True)
-    with holding(pg_url, TRANSFORM_WAITS_ON):
-        proc = start_task("transform", "--replace", "--database-url", pg_url, "--no-progress")
-        pid = _waiting(pg_url, proc)
+    settings, before = _prepared(sample_url, path, staged=True)
+    with holding(sample_url, TRANSFORM_WAITS_ON):
+        proc = start_task("transform", "--replace", "--database-url", sample_url, "--no-progress")
+        pid = _waiting(sample_url, proc)
         # Every target table was emptied and refilled inside the waiting transaction.
-        assert _locks_held(pg_url, pid, "public").count("AccessExclusiveLock") >= 10
+        assert _locks_held(sample_url, pid, "public").count("AccessExclusiveLock") >= 10
         kill9(proc)
-        wait_until("the killed transform's session to end", lambda: pid not in d1pg_backends(pg_url))
-    _unchanged_then_rerun(pg_url, settings, "transform", before, path, counts)
+        wait_until("the killed transform's session to end", lambda: pid not in d1pg_backends(sample_url))
+    _unchanged_then_rerun(sample_url, settings, "transform", before, path, counts)
 
 
 @pytest.mark.parametrize("step", ["stage", "transform"])
-def test_pg_terminate_backend_fails_the_run_with_one_line_and_changes_nothing(step, pg_url, next_backup):
+def test_pg_terminate_backend_fails_the_run_with_one_line_and_changes_nothing(step, sample_url, next_backup):
     path, counts = next_backup
-    settings, before = _prepared(pg_url, path, staged=step == "transform")
+    settings, before = _prepared(sample_url, path, staged=step == "transform")
     args = ["stage", str(path)] if step == "stage" else ["transform", "--replace"]
-    with holding(pg_url, STAGE_WAITS_ON if step == "stage" else TRANSFORM_WAITS_ON):
-        proc = start_task(*args, "--database-url", pg_url, "--no-progress")
-        _terminate(pg_url, _waiting(pg_url, proc))
+    with holding(sample_url, STAGE_WAITS_ON if step == "stage" else TRANSFORM_WAITS_ON):
+        proc = start_task(*args, "--database-url", sample_url, "--no-progress")
+        _terminate(sample_url, _waiting(sample_url, proc))
         out, err = proc.communicate(timeout=120)
+    _terminated_then_rerun(sample_url, settings, step, before, path, counts, proc, out, err)
+
+
+TERMINATED = "terminating connection due to administrator command"
+CLOSED_MID_COPY = (TERMINATED, "the connection is lost", "server closed the connection unexpectedly")
+"""A task terminated while it sends COPY data may find the connection closed before it reads the
+server's reason: then psycopg or libpq says so in one of these words."""
+
+
+def _terminated_then_rerun(url: str, settings: Settings, step: str, before: tuple, path: Path,
+                           counts: dict[str, int], proc, out: str, err: str, *, said=(TERMINATED,)) -> None:
+    """After pg_terminate_backend: exit 3 with one line (holding one of ``said``), target and staging as
+    before, the run recorded as failed by its own audit connection (with the same line); the rerun
+    accounts for every row."""
     assert proc.returncode == 3
     line = one_error_line(err, out)
-    assert "terminating connection due to administrator command" in line
-    assert (target_fingerprint(pg_url), staging_fingerprint(pg_url)) == before
-    # The run's audit connection survived: it recorded the failure itself, with the same line.
-    assert runs(pg_url)[-1][1:] == (step, "failed", line.removeprefix("d1pg: error: "))
+    assert any(reason in line for reason in said), line
+    assert (target_fingerprint(url), staging_fingerprint(url)) == before
+    assert runs(url)[-1][1:] == (step, "failed", line.removeprefix("d1pg: error: "))
 
     if step == "stage":
         stage(settings, path, quiet=True)
     run_id = transform(settings, Options(replace=True), quiet=True)
-    assert_every_row_accounted_for(pg_url, run_id, counts)
+    assert_every_row_accounted_for(url, run_id, counts)
+
+
+# -- in the middle of a stage's COPY and of the transform's loads -----------------------------------
+
+@pytest.mark.parametrize("fault", ["kill -9", "pg_terminate_backend"])
+def test_a_fault_in_the_middle_of_a_stage_copy_leaves_the_old_staging(fault, sample_url, copy_backup):
+    path, counts = copy_backup
+    settings, before = _prepared(sample_url, path, staged=False)
+    proc = start_task("stage", str(path), "--database-url", sample_url, "--no-progress")
+    try:
+        pid, stored = paused_mid_copy(sample_url, proc)
+        assert stored > 0  # rows of a staging table stored, more to come: the COPY is half done
+        if fault == "kill -9":
+            kill9(proc)
+            wait_until("the killed stage's session to end", lambda: pid not in d1pg_backends(sample_url))
+        else:
+            _terminate(sample_url, pid)
+            resume(proc)
+            out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            kill9(proc)
+    if fault == "kill -9":
+        _unchanged_then_rerun(sample_url, settings, "stage", before, path, counts)
+    else:
+        _terminated_then_rerun(sample_url, settings, "stage", before, path, counts, proc, out, err,
+                               said=CLOSED_MID_COPY)
+
+
+def _waiting_mid_load(url: str, proc, middle: str, before_it: list[str]) -> int:
+    """The transform's backend once it waits at the conversion of ``middle``: asserts every load
+    before it has finished and none after it has started (audit log, written outside the run's
+    transaction); returns its pid."""
+    pid = _waiting(url, proc)
+    loaded, last = _loaded_so_far(url, runs(url)[-1][0])
+    assert loaded == before_it and loaded
+    assert last == f"step convert_source {middle} started"
+    return pid
+
+
+@pytest.mark.parametrize("fault", ["kill -9", "pg_terminate_backend"])
+def test_a_fault_in_the_middle_of_the_transforms_loads_leaves_the_target_as_before(fault, sample_url, next_backup):
+    path, counts = next_backup
+    settings, before = _prepared(sample_url, path, staged=True)
+    middle, before_it = _middle_source(counts)
+    with holding(sample_url, f"staging.{middle}", "access exclusive"):
+        proc = start_task("transform", "--replace", "--database-url", sample_url, "--no-progress")
+        pid = _waiting_mid_load(sample_url, proc, middle, before_it)
+        if fault == "kill -9":
+            kill9(proc)
+            wait_until("the killed transform's session to end", lambda: pid not in d1pg_backends(sample_url))
+        else:
+            _terminate(sample_url, pid)
+            out, err = proc.communicate(timeout=120)
+    if fault == "kill -9":
+        _unchanged_then_rerun(sample_url, settings, "transform", before, path, counts)
+    else:
+        _terminated_then_rerun(sample_url, settings, "transform", before, path, counts, proc, out, err)
 
 
 # -- the server stopped and started during transform: a throwaway embedded server of its own --------
@@ -193,8 +330,19 @@ def _pg_ctl_stop(server, mode: str) -> None:
 
 
 def _pg_ctl_start(server) -> None:
-    with server._lock:
-        server.ensure_postgres_running()
+    """Start the throwaway server again. Its own start gives pg_ctl 10 s, which recovery after an
+    immediate stop can exceed on a busy machine; the server goes on starting, so ask again until it
+    is ready."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with server._lock:
+                server.ensure_postgres_running()
+            return
+        except (subprocess.SubprocessError, AssertionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
@@ -206,6 +354,7 @@ def test_server_stopped_and_started_during_transform_leaves_the_target_as_before
         conn.execute(f"drop database if exists stop_{mode} with (force)")
         conn.execute(f"create database stop_{mode}")
     url = throwaway_server.get_uri(database=f"stop_{mode}")
+    _sample_migrated(url)
     settings, before = _prepared(url, path, staged=True)
     with holding(url, TRANSFORM_WAITS_ON):
         proc = start_task("transform", "--replace", "--database-url", url, "--no-progress")
@@ -217,3 +366,52 @@ def test_server_stopped_and_started_during_transform_leaves_the_target_as_before
     assert line.startswith("d1pg: error: transform failed at step unmapped_columns: ")
     _pg_ctl_start(throwaway_server)
     _unchanged_then_rerun(url, settings, "transform", before, path, counts)
+
+
+def _restart_command() -> list[str]:
+    """The command that restarts the session's server, or a skip saying why there is none."""
+    if external_database_url(None) is None:
+        pytest.skip("the session's server is the embedded one under .d1pg/test-pgdata, which the session's"
+                    " fixtures use: the throwaway embedded server above is stopped and started instead")
+    command = os.environ.get(RESTART_COMMAND, "").strip()
+    if not command:
+        pytest.skip(f"the session's server is external ({SERVER['host']}:{SERVER['port']}) and {RESTART_COMMAND}"
+                    " is not set: a test restarts no server it was not given. Set it to a command that stops and"
+                    " starts that server (e.g. 'pg_ctlcluster 15 main restart -m fast') to run this test")
+    return shlex.split(command)
+
+
+def _restart(command: list[str]) -> None:
+    """Run the restart command; its output goes to a file, not a pipe: a server it starts inherits the
+    output and would keep a pipe open for as long as it runs."""
+    with tempfile.TemporaryFile("w+") as output:
+        done = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, timeout=120, check=False)
+        output.seek(0)
+        assert done.returncode == 0, f"{RESTART_COMMAND} failed (exit {done.returncode}): {output.read()}"
+
+
+def _answers(url: str) -> bool:
+    try:
+        psycopg.connect(url, connect_timeout=2).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+def test_the_external_server_restarted_in_the_middle_of_the_transforms_loads(next_backup):
+    command = _restart_command()
+    path, counts = next_backup
+    middle, before_it = _middle_source(counts)
+    with scratch_database() as url:  # not the session's per-test database: its fixture's connection would break
+        _sample_migrated(url)
+        settings, before = _prepared(url, path, staged=True)
+        with holding(url, f"staging.{middle}", "access exclusive"):
+            proc = start_task("transform", "--replace", "--database-url", url, "--no-progress")
+            _waiting_mid_load(url, proc, middle, before_it)
+            _restart(command)  # also ends the session holding the lock
+            out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 3
+        line = one_error_line(err, out)
+        assert line.startswith(f"d1pg: error: transform failed at step convert_source {middle}: ")
+        wait_until("the restarted server to accept connections", lambda: _answers(url), timeout=120)
+        _unchanged_then_rerun(url, settings, "transform", before, path, counts)

@@ -1,6 +1,7 @@
 -- Set aside the foreign keys of the target tables for the load, as PostgreSQL's "Populating a
 -- Database" advises: one join per key when 45_restore_foreign_keys adds them back is far cheaper
--- than a trigger firing for every inserted row (measured at 1M rows: 58% of the insert time).
+-- than a trigger firing for every inserted row (explain analyze of a table's insert with the keys in
+-- place shows the trigger time on its own line).
 -- Nothing goes unchecked meanwhile: 20_convert_source turns every row whose parent is missing into
 -- an orphan before it is inserted, and adding the key back checks every row again.
 -- Only keys on tables the current role owns are set aside; on any other table the key stays and
