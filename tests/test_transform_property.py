@@ -54,7 +54,7 @@ USER = {"id": IDS[0], "name": "A", "email": "a@x", "emailVerified": 0, "role": "
         "created_at": TIMES[0], "updated_at": TIMES[0]}
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 # a user with both a wallet and a progress row (merged), and a second user with the same e-mail (duplicate_key)
 @example(users=[USER, {**USER, "id": IDS[3]}], habits=[], logs=[], requests=[],
          wallets=[{"id": IDS[1], "user_id": IDS[0], "coins": 1, "xp": 10, "updated_at": TIMES[0]}],
