@@ -61,6 +61,8 @@ DEFAULT_ROWS = (100_000, 1_000_000, 4_000_000)
 CORE_ROWS_PER_USER = 55.8
 """gen-backup's shape core writes about this many rows per user (core-tables.md's tables only)."""
 CORE_SPEED_GOAL = 0.8
+VALIDATE_GOAL = 0.25
+"""validate (every row's fate, value fidelity's default sample) within this share of the transform's time."""
 """The transform's rows per second on every table stay within 20% of its speed on the core tables."""
 DATABASES = ("d1pg", "floor", "typed", "pgloader", "forms", "core")
 """The databases the benchmark creates (and replaces) on the server: <prefix>_<name>."""
@@ -678,6 +680,11 @@ def goals(results: list[SizeResult]) -> list[list[str]]:
             what = "stage + transform" + (" + validate" if "validate" in r.phases else " (validate skipped)")
             out.append([label, f"{what} <= {MIGRATION_GOAL}x typed floor", f"{ratio:.2f}x",
                         _met(ratio <= MIGRATION_GOAL)])
+        if r.phases.get("validate") and r.phases.get("transform") and r.phases["transform"].seconds:
+            share = r.phases["validate"].seconds / r.phases["transform"].seconds
+            out.append([label, f"validate <= {VALIDATE_GOAL:.0%} of the transform's time",
+                        f"{share:.0%} ({r.phases['validate'].seconds:.1f} s vs {r.phases['transform'].seconds:.1f} s)",
+                        _met(share <= VALIDATE_GOAL)])
         core = r.phases.get("transform (core tables)")
         if core and core.rows_per_s and "transform" in r.phases:
             speed = r.phases["transform"].rows_per_s / core.rows_per_s

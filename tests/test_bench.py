@@ -40,3 +40,14 @@ def test_bench_smoke_run_times_every_phase_checks_accounting_and_writes_the_page
                  "stage (SQL dump) <= 1.5x stage (JSON)", "stage (SQLite file) <= 1.5x stage (JSON)",
                  f"## {result.rows:,} rows"):
         assert part in page, part
+
+
+@pytest.mark.parametrize("validate_seconds, verdict", [(2.0, "met"), (2.6, "NOT met")])
+def test_the_validate_goal_is_a_quarter_of_the_transform_s_time(validate_seconds, verdict):
+    from d1pg.bench import Phase, SizeResult, goals
+
+    result = SizeResult(1000, 9, rows=1000, phases={"transform": Phase(10.0, 1000, 1.0),
+                                                    "validate": Phase(validate_seconds, 1000, 1.0)})
+    [line] = [g for g in goals([result]) if g[1].startswith("validate")]
+    assert line[1:] == ["validate <= 25% of the transform's time",
+                        f"{validate_seconds * 10:.0f}% ({validate_seconds:.1f} s vs 10.0 s)", verdict]
