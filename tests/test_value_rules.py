@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import struct
 from decimal import Decimal
+from types import SimpleNamespace
 
 import psycopg
 import pytest
 
-from d1pg import fidelity
+from d1pg import fates, fidelity
 from d1pg.mapping import Column
 from d1pg.render import environment, render
 
@@ -36,10 +37,43 @@ CORPUS = {
         None, "", "0B6F8A2E-4A4B-4B8E-9B1A-0D2F3C4E5F60", "0b6f8a2e-4a4b-4b8e-9b1a-0d2f3c4e5f60", "not-a-uuid",
         "{0b6f8a2e-4a4b-4b8e-9b1a-0d2f3c4e5f60}", 5, True,
     ],
+    # The kinds of contract §3-§4, so that a change to any conversion in the SQL fails here.
+    "id": [
+        None, "", "0B6F8A2E-4A4B-4B8E-9B1A-0D2F3C4E5F60", "legacy_1", 42, Decimal("1.5"), True, {"a": 1}, [1],
+    ],
+    "boolean": [
+        None, 0, 1, "0", "1", True, False, 2, -1, "yes", "true", "", Decimal("1.0"), Decimal("0.5"), {"a": 1}, [1],
+    ],
+    "integer": [
+        None, 0, 5, -5, "5", "-5", "05", "5.0", Decimal("5.5"), Decimal("5.0"), 2147483647, 2147483648, -2147483648,
+        -2147483649, "2147483648", "abc", "", " 5", "1e3", Decimal("1e3"), True, {"a": 1},
+    ],
+    "bigint": [
+        None, -5, "-12", 9223372036854775807, 9223372036854775808, -9223372036854775808, -9223372036854775809,
+        Decimal("1.5"), "x", 1767443696789,
+    ],
+    "timestamp": [
+        None, "2024-02-29", "2026-02-29", "2100-02-29", "2000-02-29T23:59:59Z", "2024-02-29 12:00:00",
+        "2024-02-29T12:00:00.123456+14:00", "2024-02-29T12:00:00-12:00", "2026-01-03T12:00:00.5Z", 1767443696789,
+        1767443696, Decimal("1767443696.5"), "1767443696", "now", "", True, "2026-01-03T12:00:00+24:00",
+        "2026-01-03 12:00:00Z", "0001-01-01", "9999-12-31T23:59:59.999999Z", "2026-13-01", -1, "2026-01-03T24:00:00",
+    ],
+    "date": [
+        None, "2024-02-29", "2026-02-29", "2026-01-03T23:30:00-05:00", "2026-01-03T00:30:00+14:00", 1767443696789,
+        "x", "",
+    ],
+    "json": [
+        None, "", '{"a": 1}', '[1, 2.5, "x"]', "not json", {"a": 1}, [1], 5, "5", '"s"', True, "null", '{"a":',
+    ],
+    "text": [
+        None, "", "x", " spaced ", 5, -0.0, Decimal("1.5"), Decimal("1e21"), Decimal("1e-7"), Decimal("1e400"), True,
+        {"a": 1}, [1], "é 日本",
+    ],
 }
 
 TEMPLATE = """select
-    ({{ convert_base(column, 'v', 't', {}) }}){{ '::double precision' if column.kind == 'real' }} as value,
+    ({{ convert_base(column, 'v', 't', {}) }}){{ '::double precision' if column.kind == 'real' }}
+    {{- '::text' if column.kind == 'json' }} as value,
     {% set error = conversion_error(column, 'v', convert_base(column, 'v', 't', {})) | trim %}
     {{ error if error else 'null::text' }} as reason
 from (select %s::jsonb as v) as x"""
@@ -58,25 +92,41 @@ def functions(pg_url):
 def _sql(conn, kind: str, value):
     text = environment().from_string(TEMPLATE).render(column=Column(target="v", kind=kind, source="v"))
     text = text.replace("%", "%%").replace("%%s::jsonb", "%s::jsonb")  # the rendered LIKE patterns hold a %
-    doc = None if value is None else json.dumps(value, default=str) if not isinstance(value, Decimal) else str(value)
-    return conn.execute(text, [doc]).fetchone()
+    return conn.execute(text, [_doc(value)]).fetchone()
+
+
+def _doc(value) -> str | None:
+    return None if value is None else json.dumps(value, default=str) if not isinstance(value, Decimal) else str(value)
+
+
+def _as_staged(conn, value):
+    """The value as validate reads it: through jsonb, as staging holds it (1e3 is then 1000)."""
+    text = conn.execute("select %s::jsonb::text", [_doc(value)]).fetchone()[0]
+    return None if text is None else fidelity.parse_row(text)
 
 
 def _python(kind: str, value):
+    """Value fidelity's conversion, with the reasons the transform gives (as validate's model names them)."""
+    column = Column(target="v", kind=kind, source="v")
     try:
-        return fidelity.CONVERTERS[kind](value, Column(target="v", kind=kind, source="v"), None), None
+        converted = fidelity.CONVERTERS[kind](value, column, SimpleNamespace(source_name="t")), None
     except fidelity.Invalid as exc:
-        return None, str(exc)
+        return None, fates._reason(column, value, str(exc))
+    if kind == "id" and converted[0] is None:
+        return None, "missing_id"
+    return converted
 
 
 @pytest.mark.parametrize("kind", sorted(CORPUS))
 def test_sql_and_python_agree_on_every_value_of_the_corpus(kind, functions):
     with psycopg.connect(functions) as conn:
         for value in CORPUS[kind]:
-            expected = _python(kind, value)
+            expected = _python(kind, _as_staged(conn, value))
             got = tuple(_sql(conn, kind, value))
             if kind in ("real", "double") and got[0] is not None:
                 got = (float(got[0]), got[1])
+            if kind == "json" and got[0] is not None:
+                got = (fidelity.parse_row(got[0]), got[1])
             assert got == expected, f"{kind} {value!r}: SQL {got} != Python {expected}"
 
 
