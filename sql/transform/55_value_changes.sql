@@ -42,11 +42,13 @@ group by w.run_id, migration.scalar_text(w.{{ ('old_' ~ col.target) | ident }}),
 {% set _ = changes.append((col, col.derive.text, 'w.' ~ (('derived_' ~ col.target) | ident))) %}
 {% endfor %}
 {% for col in source.columns if col.kind == 'text_list' and col.source %}
-{% set _ = changes.append((col, 'a comma list read as a list', 'migration.is_comma_list(w.' ~ (('old_' ~ col.target) | ident) ~ ')')) %}
+{% set _ = changes.append((col, 'a comma list read as a list',
+    'migration.is_comma_list(w.' ~ (('old_' ~ col.target) | ident) ~ ')')) %}
 {% endfor %}
 {% for col in source.columns if col.kind == 'real' and col.source %}
 {% set _ = changes.append((col, 'rounded to float4: differs from the source number',
-    'w.' ~ (col.target | ident) ~ '::double precision <> migration.to_float8(w.' ~ (('old_' ~ col.target) | ident) ~ ')')) %}
+    'w.' ~ (col.target | ident) ~ '::double precision <> migration.to_float8(w.'
+    ~ (('old_' ~ col.target) | ident) ~ ')')) %}
 {% endfor %}
 {% for col in source.columns if col.is_key_ref %}
 {% set _ = changes.append((col, 'the key of the parent whose id it held',
@@ -65,18 +67,25 @@ from (
     select
         w.run_id,
         {% for col, rule, changed in changes %}
-        count(*) filter (where {{ changed }}) as {{ ('changed_' ~ loop.index) | ident }}{{ "," if not loop.last }}
+        count(*) filter (
+            where {{ changed }}
+        ) as {{ ('changed_' ~ loop.index) | ident }}{{ "," if not loop.last }}
         {% endfor %}
     from {{ work_table(source.name) | ident }} as w
     where w.bucket = 'migrated'
     group by w.run_id
 ) as n
-cross join lateral (
-    values
-    {% for col, rule, changed in changes %}
-    ({{ col.target | literal }}, {{ rule | literal }}, n.{{ ('changed_' ~ loop.index) | ident }}){{ "," if not loop.last }}
-    {% endfor %}
-) as v (column_name, rule, rows_changed)
+cross join
+    lateral (
+        values
+        {% for col, rule, changed in changes %}
+        (
+            {{ col.target | literal }},
+            {{ rule | literal }},
+            n.{{ ('changed_' ~ loop.index) | ident }}
+        ){{ "," if not loop.last }}
+        {% endfor %}
+    ) as v (column_name, rule, rows_changed)
 where v.rows_changed > 0;
 
 {% endif %}
