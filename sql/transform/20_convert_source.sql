@@ -308,7 +308,7 @@ select
     {% endfor %}
     -- what 55_value_changes compares the final values with, so that it reads this table alone
     {% for col in source.columns if col.source and (col.value_map or col.kind in ('text_list', 'real')) %}
-    g.{{ raw_of(col) }} as {{ ('old_' ~ col.target) | ident }},
+    g.{{ raw_of(col) }} as {{ ('old_value_' ~ col.target) | ident }},
     {% endfor %}
     {% for col in source.columns if col.is_key_ref %}
     g.{{ col.target | ident }} as {{ ('converted_' ~ col.target) | ident }},

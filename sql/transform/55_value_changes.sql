@@ -21,18 +21,21 @@ select
     w.run_id,
     {{ source.name | literal }} as source_table,
     {{ col.target | literal }} as column_name,
-    migration.scalar_text(w.{{ ('old_' ~ col.target) | ident }}) as old_value,
+    migration.scalar_text(w.{{ ('old_value_' ~ col.target) | ident }}) as old_value,
     w.{{ col.target | ident }} as new_value,
     count(*) as rows_changed
 from {{ work_table(source.name) | ident }} as w
 where
     w.bucket = 'migrated'
-    and migration.scalar_text(w.{{ ('old_' ~ col.target) | ident }}) in (
+    and migration.scalar_text(w.{{ ('old_value_' ~ col.target) | ident }}) in (
         {% for old in col.value_map %}
         {{ old | literal }}{{ "," if not loop.last }}
         {% endfor %}
     )
-group by w.run_id, migration.scalar_text(w.{{ ('old_' ~ col.target) | ident }}), w.{{ col.target | ident }};
+group by
+    w.run_id,
+    migration.scalar_text(w.{{ ('old_value_' ~ col.target) | ident }}),
+    w.{{ col.target | ident }};
 
 {% endfor %}
 {% endfor %}
@@ -43,12 +46,12 @@ group by w.run_id, migration.scalar_text(w.{{ ('old_' ~ col.target) | ident }}),
 {% endfor %}
 {% for col in source.columns if col.kind == 'text_list' and col.source %}
 {% set _ = changes.append((col, 'a comma list read as a list',
-    'migration.is_comma_list(w.' ~ (('old_' ~ col.target) | ident) ~ ')')) %}
+    'migration.is_comma_list(w.' ~ (('old_value_' ~ col.target) | ident) ~ ')')) %}
 {% endfor %}
 {% for col in source.columns if col.kind == 'real' and col.source %}
 {% set _ = changes.append((col, 'rounded to float4: differs from the source number',
     'w.' ~ (col.target | ident) ~ '::double precision <> migration.to_float8(w.'
-    ~ (('old_' ~ col.target) | ident) ~ ')')) %}
+    ~ (('old_value_' ~ col.target) | ident) ~ ')')) %}
 {% endfor %}
 {% for col in source.columns if col.is_key_ref %}
 {% set _ = changes.append((col, 'the key of the parent whose id it held',
