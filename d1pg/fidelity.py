@@ -222,7 +222,12 @@ def to_float(value, single: bool) -> float | None:
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         number = Decimal(value)
     elif isinstance(value, str) and NUMBER_TEXT.fullmatch(value):
-        number = Decimal(value)
+        try:
+            number = Decimal(value)
+        except InvalidOperation:  # an exponent beyond Decimal's: zero, or far outside every float's range
+            if re.split("[eE]", value)[0].strip("-0."):
+                raise Invalid("out_of_range") from None
+            return -0.0 if value.startswith("-") else 0.0
     else:
         raise Invalid("invalid_number")
     try:

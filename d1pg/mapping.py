@@ -37,7 +37,7 @@ SOURCE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 WORK_COLUMNS = {"ord", "source_id", "run_id", "bucket", "bucket_reason", "reject_column", "raw_value",
                 "orphan_column", "first_failure", "checked_references", "checked_eligibility", "checked_keys"}
 WORK_PREFIXES = ("raw_", "final_", "failure_", "missing_", "nulled_", "key_eligible_", "duplicate_key_", "rawkey_",
-                 "alias_read_", "derived_")
+                 "alias_read_", "derived_", "old_value_", "converted_")
 """Column names of the transform's work tables; no target column may use them."""
 
 SECRET_KEYS = frozenset({"access_token", "refresh_token", "id_token", "session_state", "sessionToken", "token"})

@@ -72,6 +72,7 @@ def test_g5_real_values_are_rounded_to_float4_and_the_precision_loss_is_counted(
     assert [(r[1], r[3]) for r in rejects(query) if r[0] == "exercise_sets"] == [
         (3, "out_of_range"), (4, "invalid_number"), (5, "invalid_number")]
     assert derived(query, "exercise_sets") == {("weight", "rounded to float4: differs from the source number"): 1}
+    assert derived(query, "exercises") == {}  # its lists were null: a rule that changed nothing adds no row
     assert_validates(pg_settings)
 
 
@@ -175,10 +176,12 @@ def quest(qid, skill_id=None, created_by=None, **kw):
 def test_g2_a_reference_by_key_holding_a_parents_id_becomes_its_key(tmp_path, pg_settings, query):
     run(tmp_path, pg_settings, {"users": [USER], "skill_definitions": [skill("skill_focus", "focus")],
                                 "universal_quests": [
-        quest("by_key", "focus"), quest("by_id", "skill_focus"), quest("unknown", "cooking", created_by=U1),
-        quest("system", created_by="system"), quest("special", type="special")]})
+        quest("by_key", "focus"), quest("by_key_too", "focus"), quest("by_id", "skill_focus"),
+        quest("unknown", "cooking", created_by=U1), quest("system", created_by="system"),
+        quest("special", type="special")]})
     assert dict(query("select title, skill_key from public.universal_quests")) == {
-        "quest by_key": "focus", "quest by_id": "focus", "quest unknown": None, "quest system": None}
+        "quest by_key": "focus", "quest by_key_too": "focus", "quest by_id": "focus", "quest unknown": None,
+        "quest system": None}
     assert dict(query("select title, created_by::text from public.universal_quests"))["quest unknown"] == U1
     assert sorted(query("select fk_column, action, missing_value from migration.orphans")) == [
         ("created_by", "nulled", "system"), ("skill_key", "nulled", "cooking")]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import struct
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from types import SimpleNamespace
 
 import psycopg
@@ -17,6 +17,19 @@ import pytest
 from d1pg import fates, fidelity
 from d1pg.mapping import Column
 from d1pg.render import environment, render
+
+with localcontext() as exact:
+    exact.prec = 800
+    TIE_1075 = format(Decimal(2) ** -1075, ".751e")
+"""2^-1075 written out exactly (752 significant digits): halfway between zero and the least double."""
+FLOAT_TEXTS = [
+    "-0", "0e0", "-0.0e-5", "0e99999999999999999999", "0.000e-400", "1e99999999999999999999",
+    "1e-99999999999999999999", "-1e99999999999999999999", "1E+0", "1e-0", "000123.4500e-2", "1e309", "-1e309",
+    "1e39", "1e-46", "1e-45", Decimal("-1e309"), Decimal("-0"), "1" * 400, "0." + "0" * 400 + "1", "1" * 300,
+    "0." + "0" * 297 + "1", "NaN", "-Infinity", "inf", "0x10", "1e", "1e+", "1.e5", "--1", "1,5", "1_000", "1 ",
+    "\uff11", "1e3 ", "١",
+]
+"""Number text at the edges of the grammar and of the float ranges, for real and for double."""
 
 CORPUS = {
     "text_list": [
@@ -28,10 +41,23 @@ CORPUS = {
         None, 0, 1, -1, "0.1", Decimal("0.1"), Decimal("62.5"), "1e-3", "1E+2", Decimal("3.4028235e38"),
         Decimal("3.4028236e38"), "1e39", Decimal("1e-46"), "1e-40", "1e-50", "-0", "16777217", 16777217,
         "abc", ".5", "5.", "+1", " 1", "NaN", "Infinity", True, {"a": 1}, [1], "", "1e400", Decimal("1e-400"),
+        *FLOAT_TEXTS,
+        # float4's limits, on the double the text reads as: 2^128 - 2^103 (and above) is infinite, the
+        # double below it FLT_MAX; 2^-150 (and below) is zero, the double above it 2^-149
+        "3.4028235677973366e38", "3.4028235677973362e38", Decimal("3.4028235677973366e38"), "-3.4028235677973366e38",
+        "7.006492321624085e-46", "7.006492321624087e-46", "7.0064923216240846e-46", "-7.006492321624087e-46",
+        "1.401298464324817e-45", Decimal("7.006492321624087e-46"),
     ],
     "double": [
         None, "0.1", Decimal("2.5"), "1e308", "1e309", Decimal("1e-320"), "1e-330", "abc", 12345678901234567890,
-        False, "",
+        False, "", *FLOAT_TEXTS,
+        # double's limits: 2^1024 - 2^970 (and above) overflows, 2^-1075 (and below) becomes zero; the
+        # exact values, the values one unit of their last digit away, and the largest and least doubles
+        str(2**1024 - 2**970), str(2**1024 - 2**970 - 1), "-" + str(2**1024 - 2**970), Decimal(2**1024 - 2**970),
+        Decimal(2**1024 - 2**970 - 1), "1.7976931348623157e308", "1.7976931348623158e308", "1.7976931348623159e308",
+        TIE_1075, TIE_1075[:-5] + "1e-324", TIE_1075[:-6] + "4e-324", "-" + TIE_1075, Decimal(TIE_1075),
+        "2.4703282292062328e-324", "2.4703282292062327e-324", "5e-324", "4.9e-324", "1e-324", "-5e-324",
+        "2.2250738585072014e-308", "1" + "0" * 308, "9" * 309, "0." + "0" * 323 + "25", "0." + "0" * 323 + "24",
     ],
     "uuid": [
         None, "", "0B6F8A2E-4A4B-4B8E-9B1A-0D2F3C4E5F60", "0b6f8a2e-4a4b-4b8e-9b1a-0d2f3c4e5f60", "not-a-uuid",

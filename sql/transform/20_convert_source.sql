@@ -306,6 +306,13 @@ select
     {% for col in source.columns if col.derive %}
     g.{{ ('derived_' ~ col.target) | ident }},
     {% endfor %}
+    -- what 55_value_changes compares the final values with, so that it reads this table alone
+    {% for col in source.columns if col.source and (col.value_map or col.kind in ('text_list', 'real')) %}
+    g.{{ raw_of(col) }} as {{ ('old_value_' ~ col.target) | ident }},
+    {% endfor %}
+    {% for col in source.columns if col.is_key_ref %}
+    g.{{ col.target | ident }} as {{ ('converted_' ~ col.target) | ident }},
+    {% endfor %}
     {% for col in source.columns %}
     {% if col in source.refs and col.on_missing == 'null' %}
     case
