@@ -21,6 +21,7 @@ from d1pg.errors import InputError
 from d1pg.forms import write_admin_json, write_dump
 from d1pg.generate import generate_backup
 from d1pg.inputs import detect_format, open_input
+from d1pg.inputs.sql_dump import CHUNK
 from d1pg.inputs.sqlite_rows import js_number
 from d1pg.mapping import target_tables
 from d1pg.migrate import migrate
@@ -384,3 +385,19 @@ def test_joining_a_dump_s_rows_into_one_insert_changes_nothing_staged_and_errors
         dump.write_text("CREATE TABLE t (id, a, b);\n" + "\n".join(rows) + "\n", encoding="utf-8")
         with pytest.raises(InputError, match=rf"dump.sql: line 702: refused: {re.escape(refusal)}"):
             stage(pg_settings, dump, quiet=True, backup_time=CREATED_AT)
+
+
+def test_a_refusal_past_the_dump_s_first_blocks_names_its_own_line(tmp_path, pg_settings):
+    """Lines are counted per block of the dump read at once (runs of rows, a statement spanning lines):
+    a refused statement megabytes in still names its line."""
+    head = 'INSERT INTO "t" ("id","a") VALUES('
+    lines = ["CREATE TABLE t (id INTEGER, a TEXT);"]
+    lines += [f"{head}{i},'{'x' * 90}');" for i in range(30_000)]  # about 3.5 MB: several blocks
+    lines += ["INSERT INTO t VALUES(-1,", "  'a statement over two lines');"]
+    lines += [f"{head}{i},'after');" for i in range(30_000, 30_100)]
+    lines += ["INSERT INTO t VALUES(random(), 'refused');"]
+    dump = tmp_path / "dump.sql"
+    dump.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert dump.stat().st_size > 3 * CHUNK
+    with pytest.raises(InputError, match=rf"dump.sql: line {len(lines)}: refused: the function random\(\)"):
+        stage(pg_settings, dump, quiet=True, backup_time=CREATED_AT)

@@ -247,8 +247,19 @@ def _text_affinity(declared: str) -> bool:
     return "INT" not in upper and any(k in upper for k in ("CHAR", "CLOB", "TEXT"))
 
 
+def _numeric(q: str) -> str:
+    """True for an INTEGER or REAL value, NULL for NULL: without affinity (unary ``+``) nothing is converted
+    for the comparison, and every number sorts before every text (``''`` the least) and BLOB."""
+    return f"+{q} < ''"
+
+
 def _long(q: str) -> str:
-    return f"(typeof({q}) in ('integer', 'real') and ({q} > {SAFE} or {q} < -{SAFE}))"
+    """True for a number beyond ±2^53, else false or NULL: text and BLOB sort after every number."""
+    return f"(+{q} > {SAFE} and {_numeric(q)}) or +{q} < -{SAFE}"
+
+
+def _any(tests: list[str]) -> str:
+    return f"ifnull({' or '.join(tests)}, 0)" if tests else "0"
 
 
 def fast_query(table: str, columns: list[tuple[str, bool]], has_rowid: bool) -> str:
@@ -260,12 +271,12 @@ def fast_query(table: str, columns: list[tuple[str, bool]], has_rowid: bool) -> 
         q = quote_identifier(name)
         if text:
             values.append(f"{quote_literal(name)}, {q}")
-            odd.append(f"typeof({q}) in ('integer', 'real')")
+            odd.append(_numeric(q))
         else:
             values.append(f"{quote_literal(name)}, case typeof({q}) when 'real' then json({NUMBER_FUNCTION}({q}))"
                           f" else {q} end")
             long.append(_long(q))
-    flags = f"({' or '.join(odd) or '0'}) + 2 * ({' or '.join(long) or '0'})"
+    flags = f"{_any(odd)} + 2 * {_any(long)}"
     return _select(table, values, [flags], has_rowid)
 
 
@@ -277,10 +288,10 @@ def careful_query(table: str, columns: tuple[str, ...], has_rowid: bool) -> str:
         q = quote_identifier(name)
         values.append(f"{quote_literal(name)}, case typeof({q}) when 'real' then json({NUMBER_FUNCTION}({q}))"
                       f" when 'blob' then json('{{}}') else {q} end")
-    long = " or ".join(_long(quote_identifier(c)) for c in columns) or "0"
+    long = _any([_long(quote_identifier(c)) for c in columns])
     blobs = " || ".join(f"iif(typeof({quote_identifier(c)}) = 'blob', {quote_literal(c)} || char(0), '')"
                         for c in columns) or "''"
-    return _select(table, values, [f"2 * ({long})", blobs], has_rowid)
+    return _select(table, values, [f"2 * {long}", blobs], has_rowid)
 
 
 def _select(table: str, values: list[str], extra: list[str], has_rowid: bool) -> str:
