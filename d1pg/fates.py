@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import heapq
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -44,16 +44,11 @@ class Fate:
     source_id: str | None = None
     id: object = None  # the target id of a row that passed its columns
     nulled: tuple[str, ...] = ()  # references set to NULL because their parent is not migrated
-    refs: dict = field(default_factory=dict)  # each reference's final value (before nulling)
-    held: dict = field(default_factory=dict)  # the values of key columns other tables reference
+    refs: tuple = ()  # each reference's final value (before nulling), in the order of source.refs
+    held: tuple = ()  # the values of key columns other tables reference (Model.key_columns)
     user_id: object = None  # the merge's user, for the progress merge
-
-
-@dataclass(slots=True)
-class _Row:
-    fate: Fate
-    values: dict | None  # the final target values, when the row passed its columns
-    keys: list  # per unique key: its value tuple, or None when a column is NULL
+    keys: list | None = None  # while deciding: per unique key, its value tuple (None when a column is NULL)
+    order: dict | None = None  # while deciding: the values of the unique keys' survivor order
 
 
 class _Plan:
@@ -106,7 +101,7 @@ class Model:
         key = (prefix, value)
         found = self._ids.get(key)
         if found is None:
-            if len(self._ids) > 500_000:
+            if len(self._ids) > 100_000:
                 self._ids.clear()
             found = self._ids[key] = fidelity.to_id(value, prefix)
         return found
@@ -210,38 +205,41 @@ class Model:
               keep: Callable[[int], bool] | None = None, sample: int = 0) -> tuple[dict[int, Fate], dict[int, dict]]:
         """Every row's fate, by ord, and the final values of the migrated rows ``keep`` accepts, plus
         up to ``sample`` more spread over the table (value fidelity's sample)."""
-        decided: dict[int, _Row] = {}
+        decided: dict[int, Fate] = {}
         held = self.key_columns(source)
         plan = self._plan(source)
         id_target = plan.id_column.target
+        refs = [c.target for c in source.refs]
+        ordering = [c for key in source.unique for c, _ in key.ordering]
         first_of_id: dict[object, int] = {}
         spread: list[tuple[int, int]] = []  # a max-heap (negated) of the rows whose values are kept
         kept: dict[int, dict] = {}
         for ord_, doc in rows:
             if doc is None:
-                decided[ord_] = _Row(Fate(ord_, "rejected"), None, [])
+                decided[ord_] = Fate(ord_, "rejected")
                 continue
             try:
                 source_id = fidelity.scalar_text(fidelity.source_value(doc, plan.id_column))
             except fidelity.Invalid:
                 source_id = None
             values, failure = self.evaluate(source, doc)
-            fate = Fate(ord_, "migrated", source_id=source_id)
+            fate = decided[ord_] = Fate(ord_, "migrated", source_id=source_id)
             if failure:
                 fate.bucket, (fate.column, fate.reason) = "rejected", failure
-                decided[ord_] = _Row(fate, None, [])
                 continue
             fate.id = values[id_target]
-            fate.refs = {c.target: values[c.target] for c in source.refs}
-            fate.held = {c: values[c] for c in held}
+            if first_of_id.setdefault(fate.id, ord_) != ord_:
+                fate.bucket, fate.reason, fate.column = "rejected", "duplicate_id", id_target
+                continue
+            fate.refs = tuple(values[c] for c in refs)
+            if held:
+                fate.held = tuple(values[c] for c in held)
             if source.merge:
                 fate.user_id = values.get("user_id")
-            first = first_of_id.setdefault(fate.id, ord_)
-            if first != ord_:
-                fate.bucket, fate.reason, fate.column = "rejected", "duplicate_id", id_target
-                decided[ord_] = _Row(fate, None, [])
-                continue
-            decided[ord_] = _Row(fate, None, [_key_of(key, values) for key in source.unique])
+            if source.unique:
+                fate.keys = [_key_of(key, values) for key in source.unique]
+                if ordering:
+                    fate.order = {c: values[c] for c in ordering}
             if keep and keep(ord_):
                 kept[ord_] = values
             elif sample:
@@ -253,46 +251,43 @@ class Model:
                     dropped = heapq.heappushpop(spread, item)[1]
                     kept.pop(dropped, None)
                     kept[ord_] = values
-            if source.unique:
-                decided[ord_].values = {c: values[c] for key in source.unique for c in (*key.columns,
-                                        *(o for o, _ in key.ordering))}
+        del first_of_id
         self._orphans(source, decided)
         self._unique_keys(source, decided)
-        fates = {o: r.fate for o, r in decided.items()}
-        self._remember(source, fates)
-        migrated = {o for o, f in fates.items() if f.bucket == "migrated"}
-        kept = {o: v for o, v in kept.items() if o in migrated}
+        self._remember(source, decided)
+        kept = {o: v for o, v in kept.items() if decided[o].bucket == "migrated"}
         if sample and not keep:
             chosen = sorted(kept, key=_spread)[:sample]
             kept = {o: kept[o] for o in chosen}
         for o, values in kept.items():
-            for col in fates[o].nulled:
+            for col in decided[o].nulled:
                 values[col] = None
-        return fates, kept
+        return decided, kept
 
-    def _orphans(self, source: mapping.Source, decided: dict[int, _Row]) -> None:
-        others = [c for c in source.refs if c not in source.self_refs]
-        for row in decided.values():
-            fate = row.fate
+    def _orphans(self, source: mapping.Source, decided: dict[int, Fate]) -> None:
+        names = [c.target for c in source.refs]
+        others = [(names.index(c.target), c) for c in source.refs if c not in source.self_refs]
+        for fate in decided.values():
             if fate.bucket != "migrated":
                 continue
             nulled = []
-            for col in others:
-                value = fate.refs[col.target]
+            for i, col in others:
+                value = fate.refs[i]
                 if value is None or value in self._parents.get((col.ref_table, col.ref_column), ()):
                     continue
                 if col.on_missing == "skip":
                     fate.bucket, fate.column = "orphaned", col.target
                     break
                 nulled.append(col.target)
-            if fate.bucket == "migrated":
+            if fate.bucket == "migrated" and nulled:
                 fate.nulled = tuple(nulled)
         for col in source.self_refs:
-            alive = {r.fate.id: r.fate for r in decided.values() if r.fate.bucket == "migrated"}
+            i = names.index(col.target)
+            alive = {f.id: f for f in decided.values() if f.bucket == "migrated"}
             children: dict[object, list[Fate]] = {}
             roots = []
             for fate in alive.values():
-                parent = fate.refs[col.target]
+                parent = fate.refs[i]
                 (roots if parent is None else children.setdefault(parent, [])).append(fate)
             reached: set = set()
             todo = list(roots)
@@ -306,36 +301,36 @@ class Model:
                 if fate.id not in reached:
                     fate.bucket, fate.column, fate.nulled = "orphaned", col.target, ()
 
-    def _unique_keys(self, source: mapping.Source, decided: dict[int, _Row]) -> None:
+    def _unique_keys(self, source: mapping.Source, decided: dict[int, Fate]) -> None:
         if not source.unique:
             return
-        eligible = [r for r in decided.values() if r.fate.bucket == "migrated"]
+        eligible = [f for f in decided.values() if f.bucket == "migrated"]
         losers: dict[int, str] = {}
         for i, key in enumerate(source.unique):
-            groups: dict[tuple, list[_Row]] = {}
-            for r in eligible:
-                if r.keys[i] is not None:
-                    groups.setdefault(r.keys[i], []).append(r)
+            groups: dict[tuple, list[Fate]] = {}
+            for f in eligible:
+                if f.keys[i] is not None:
+                    groups.setdefault(f.keys[i], []).append(f)
             order = functools.cmp_to_key(functools.partial(_compare, key.ordering))
             for group in groups.values():
                 if len(group) > 1:
                     group.sort(key=order)
-                    for r in group[1:]:
-                        losers.setdefault(r.fate.ord, ", ".join(key.columns))
-        for r in eligible:
-            if r.fate.ord in losers:
-                r.fate.bucket, r.fate.reason, r.fate.column, r.fate.nulled = (
-                    "rejected", "duplicate_key", losers[r.fate.ord], ())
-            r.values = None
+                    for f in group[1:]:
+                        losers.setdefault(f.ord, ", ".join(key.columns))
+        for f in decided.values():
+            if f.ord in losers:
+                f.bucket, f.reason, f.column, f.nulled = "rejected", "duplicate_key", losers[f.ord], ()
+            f.keys = f.order = None
 
     def _remember(self, source: mapping.Source, fates: dict[int, Fate]) -> None:
         """Keep what later tables read: the migrated rows' ids and the key columns referenced."""
         if not source.target:
             return
         migrated = [f for f in fates.values() if f.bucket == "migrated"]
-        self._parents[(source.target, "id")] = {f.id for f in migrated}
-        for column in self.key_columns(source):
-            id_to_key = {f.id: f.held[column] for f in migrated if f.held[column] is not None}
+        if (source.target, "id") in self._wanted:  # only what a later table references
+            self._parents[(source.target, "id")] = {f.id for f in migrated}
+        for i, column in enumerate(self.key_columns(source)):
+            id_to_key = {f.id: f.held[i] for f in migrated if f.held[i] is not None}
             self._id_to_key[(source.target, column)] = id_to_key
             self._parents[(source.target, column)] = set(id_to_key.values())
 
@@ -391,11 +386,11 @@ def _comparable(value):
     return value.timestamp() if type(value) is datetime else value
 
 
-def _compare(ordering: list[tuple[str, bool]], a: _Row, b: _Row) -> int:
+def _compare(ordering: list[tuple[str, bool]], a: Fate, b: Fate) -> int:
     """The survivor order of a unique key: its declared columns (descending ones NULLS LAST), then
     backup order."""
     for column, descending in ordering:
-        x, y = a.values[column], b.values[column]
+        x, y = a.order[column], b.order[column]
         if x == y or x is None and y is None:
             continue
         if x is None or y is None:  # NULLS LAST both ways (PostgreSQL's default for ASC too)
@@ -403,7 +398,7 @@ def _compare(ordering: list[tuple[str, bool]], a: _Row, b: _Row) -> int:
         x, y = _comparable(x), _comparable(y)
         if x != y:
             return (-1 if x > y else 1) if descending else (-1 if x < y else 1)
-    return (a.fate.ord > b.fate.ord) - (a.fate.ord < b.fate.ord)
+    return (a.ord > b.ord) - (a.ord < b.ord)
 
 
 def _spread(ord_: int) -> int:
