@@ -1,4 +1,5 @@
-"""invoke bench: a smoke run at the smallest size (no time is asserted; speed lives in the benchmark)."""
+"""invoke bench: a smoke run at the smallest size (no time is asserted; speed lives in the benchmark), the
+restore-order floor's keys and indexes, and pgloader's options."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ import pytest
 from psycopg import sql
 
 from d1pg import mapping
-from d1pg.bench import DATABASES, _db_url, _typed_floor, bench, restore_keys, set_aside_keys
+from d1pg.bench import (
+    DATABASES,
+    PGLOADER_PREFETCH,
+    _db_url,
+    _typed_floor,
+    bench,
+    pgloader_options,
+    restore_keys,
+    set_aside_keys,
+)
 from d1pg.config import Settings
 from d1pg.schema import create_schema
 
@@ -88,3 +98,12 @@ def test_restore_order_floor_leaves_the_constraints_and_indexes_create_schema_ma
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname)))
     assert phase.seconds > 0 and phase.rows == 0
     assert restored == _keys_and_indexes(pg_url)
+
+
+def test_pgloader_queue_holds_the_largest_table_so_a_table_given_up_cannot_stall_its_reader():
+    # after a row fails to format, pgloader stops reading that table's queue: a reader with more
+    # rows left than the queue holds waits for ever (the stall at 4M rows)
+    assert pgloader_options(574_246)[-1] == "prefetch rows = 575246"
+    assert pgloader_options(10)[-1] == f"prefetch rows = {PGLOADER_PREFETCH}"
+    options = pgloader_options(1)
+    assert int(options[options.index("--dynamic-space-size") + 1]) > 1024  # this build's default heap
