@@ -883,7 +883,7 @@ def markdown(results: list[SizeResult], machine: dict[str, str], rows: tuple[int
               " their own files. A dump is executed into a temporary SQLite file by a loader process inside the"
               " timed step: its CPU time is in the client CPU, its memory not in the peak RSS.",
               "- Rows/s and MB/s of the d1pg steps count the backup's rows and bytes; of the staging floor, its"
-              " JSON lines; of the typed floor, the migrated rows and their CSV bytes; of pgloader, the rows it"
+              " JSON lines; of the typed floors, the migrated rows and their CSV bytes; of pgloader, the rows it"
               " loaded and the SQLite file.",
               "- The staging floor is the least a load into jsonb can cost on this server; the typed floors the"
               " least a load of the final rows can cost (their target tables' checks, unique keys and foreign"
@@ -899,8 +899,8 @@ def markdown(results: list[SizeResult], machine: dict[str, str], rows: tuple[int
               "- pgloader copies the SQLite tables as they are: columns typed by SQLite's declared types, no"
               " foreign keys, checks, id mapping, orphans or accounting. It does much less than d1pg, and where"
               " it is faster the typed floor alone is usually slower than it. A value that does not fit the"
-              " declared type (`\"yes\"` in an INTEGER column, which SQLite stores) makes it give up the rest"
-              " of that table: see how many rows it loaded. It runs with `--dynamic-space-size"
+              " declared type (`\"yes\"` in an INTEGER column, which SQLite stores) makes it give up that"
+              " table (none of its rows is loaded): see how many rows it loaded. It runs with `--dynamic-space-size"
               f" {PGLOADER_HEAP_MB}` (SBCL's heap; 1024 MB by default in this build) and `--with \"prefetch rows"
               " = N\"`, N the largest table's rows plus 1,000 (shown in its note; default 100,000): after such"
               " an error nothing reads that table's queue any more, and with its default queue a reader with"
