@@ -348,8 +348,9 @@ class _Proof:
         return out
 
     def _merge_fates(self) -> Result:
-        """The merge sources' fates against the bookkeeping; user_progress holds one row per user with
-        a migrated wallet or progress row, with the wallet's id, else the progress row's."""
+        """The merge sources' fates against the bookkeeping; user_progress and user_wallet hold one row
+        per user with a migrated wallet or progress row: user_progress with the wallet's id, else the
+        progress row's; user_wallet with the wallet's id, else the one derived from the user."""
         out: list[dict] = []
         ids: dict = {}  # user -> the id its user_progress row takes
         decided_all: dict = {}
@@ -372,12 +373,17 @@ class _Proof:
                 if want != found:
                     out.append(_disagreement(source.name, fate, want, found))
             out += self._unexplained(source.name, decided, logged)
-        target = dict(self.conn.execute(sql.SQL("select user_id, id from {}").format(
-            qualified(self.schema, "user_progress"))).fetchall())
-        for user in set(ids) | set(target):
-            if ids.get(user) != target.get(user):
-                out.append(_disagreement("user_progress", None, f"user {user}: row {ids.get(user)}",
-                                         f"row {target.get(user)}"))
+        wallets = {f.user_id: f.id for f in self._merge.get("user_wallet", ({}, {}))[0].values()
+                   if f.bucket == "migrated"}
+        expected = {"user_progress": ids,  # a user without a wallet row gets the derived wallet id (§3)
+                    "user_wallet": {u: wallets.get(u) or fidelity.name_uuid(f"user_wallet:{u}") for u in ids}}
+        for table, want in expected.items():
+            target = dict(self.conn.execute(sql.SQL("select user_id, id from {}").format(
+                qualified(self.schema, table))).fetchall())
+            for user in set(want) | set(target):
+                if want.get(user) != target.get(user):
+                    out.append(_disagreement(table, None, f"user {user}: row {want.get(user)}",
+                                             f"row {target.get(user)}"))
         name = ", ".join(s.name for s in mapping.merge_sources())
         return _fate_result(name, decided_all, out)
 

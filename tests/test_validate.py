@@ -205,6 +205,15 @@ def test_row_fates_catch_the_wrong_duplicate_kept_with_consistent_books(migrated
                      last: ("rejected duplicate_id at id", "migrated")}
 
 
+def test_row_fates_catch_a_merged_wallet_row_with_another_id(migrated, change, pg_settings, query):
+    user = query("select user_id from user_wallet order by user_id limit 1")[0][0]
+    change("update user_wallet set id = '00000000-0000-4000-8000-000000000003' where user_id = %s", [user])
+    failed = failing(pg_settings, sample=10)
+    assert failed["row fates user_progress, user_wallet (every row)"] == 1
+    [example] = _fate_examples(pg_settings, "user_progress, user_wallet")
+    assert example["table"] == "user_wallet" and example["found"] == "row 00000000-0000-4000-8000-000000000003"
+
+
 def test_value_fidelity_masks_secrets_in_its_examples_and_the_report(migrated, change, pg_settings, query, capsys):
     token = query("select access_token from accounts where access_token is not null limit 1")[0][0]
     change("update accounts set access_token = access_token || 'X' where access_token = %s", [token])
