@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import heapq
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -59,11 +59,10 @@ class _Plan:
         late = [c for c in source.columns if c.kind == "verified"
                 or c.derive and c.derive.rule not in ("id_of_key", "alias_when")]
         ctx = SimpleNamespace(source_name=source.name, ref_sources=model.ref_sources, created_at=None)
-        self.early = [(c, (c.source, *c.aliases), _converter(c, ctx, model)) for c in source.columns
-                      if c.source and c not in late]
+        self.early = [(c, _converter(c, ctx, model)) for c in source.columns if c.source and c not in late]
         self.filled = [c for c in source.columns if c not in late and (not c.source or c.not_null)]
         self.late = late
-        self.id_column = source.id_column
+        self.id_column = source.id_column  # looked up once: Source.id_column searches the columns
         self.checked = [c for c in source.columns
                         if c.source or c.not_null or c.allowed or c.between or c.at_least is not None or c in late]
 
@@ -75,18 +74,17 @@ def _converter(col: mapping.Column, ctx, model: Model):
     if col.kind == "ref" and not col.is_key_ref:
         return functools.partial(model.to_id, prefix=ctx.ref_sources[col.ref_table])
     if col.is_key_ref:
-        return functools.partial(model._converted, col, ctx=ctx)
+        return functools.partial(model._key_ref, col)
     return functools.partial(fidelity.CONVERTERS[col.kind], column=col, ctx=ctx)
 
 
 class Model:
     """Decides the fates of each source table in turn; remembers the migrated rows' ids and keys
-    that later tables reference. ``keep(source, ord)`` says which rows' values to hand back for
-    value fidelity (:meth:`table` returns them beside the fates)."""
+    that later tables reference. :meth:`table` also hands back the final values of a sample of the
+    migrated rows (or of all of them), for value fidelity."""
 
-    def __init__(self, backup_created_at=None, merge_winner: str = "wallet"):
+    def __init__(self, backup_created_at=None):
         self.backup_created_at = backup_created_at
-        self.merge_winner = merge_winner
         self.ref_sources = mapping.ref_sources()
         self._wanted = {(c.ref_table, c.ref_column) for s in mapping.plan() for c in s.refs}
         self._parents: dict[tuple[str, str], set] = {}  # (target table, column) -> migrated values
@@ -119,15 +117,8 @@ class Model:
         plan = self._plan(source)
         errors: dict[str, str] = {}
         out: dict[str, object] = {}
-        for c, keys, convert in plan.early:
-            value = fidelity.ABSENT
-            for key in keys:
-                if key in doc:
-                    value = doc[key]
-                    break
-            else:
-                if c.derive is not None:
-                    value = fidelity.source_value(doc, c)
+        for c, convert in plan.early:
+            value = fidelity.source_value(doc, c)
             try:
                 out[c.target] = convert(value)
             except fidelity.Invalid as exc:
@@ -164,7 +155,7 @@ class Model:
                     except fidelity.Invalid:
                         errors[col.target] = "invalid_boolean"
                         own = None
-                final = {**out, "__source_id__": _source_id(doc, source)}
+                final = {**out, "__source_id__": _source_id(doc, plan.id_column)}
                 try:
                     out[col.target] = fidelity.derived(col, doc, own, final)
                 except fidelity.Invalid:
@@ -172,11 +163,11 @@ class Model:
             else:
                 out[col.target] = own
 
-    def _converted(self, col: mapping.Column, value, ctx=None):
-        """One converted value; a reference by key that holds a migrated parent's id becomes that
-        parent's key (contract-additions 5.2)."""
-        converted = fidelity.CONVERTERS[col.kind](value, col, ctx)
-        if not col.is_key_ref or converted is None:
+    def _key_ref(self, col: mapping.Column, value):
+        """A reference by key: its text; one that holds a migrated parent's id becomes that parent's
+        key (contract-additions 5.2)."""
+        converted = fidelity.to_key(value)
+        if converted is None:
             return converted
         name = (col.ref_table, col.ref_column)
         if converted in self._parents.get(name, ()):
@@ -202,9 +193,9 @@ class Model:
     # -- one table -----------------------------------------------------------------------------
 
     def table(self, source: mapping.Source, rows: Iterable[tuple[int, dict | None]],
-              keep: Callable[[int], bool] | None = None, sample: int = 0) -> tuple[dict[int, Fate], dict[int, dict]]:
-        """Every row's fate, by ord, and the final values of the migrated rows ``keep`` accepts, plus
-        up to ``sample`` more spread over the table (value fidelity's sample)."""
+              sample: int | None) -> tuple[dict[int, Fate], dict[int, dict]]:
+        """Every row's fate, by ord, and the final values of up to ``sample`` migrated rows spread
+        over the table (value fidelity's sample; ``None``: every migrated row)."""
         decided: dict[int, Fate] = {}
         held = self.key_columns(source)
         plan = self._plan(source)
@@ -219,7 +210,7 @@ class Model:
                 decided[ord_] = Fate(ord_, "rejected")
                 continue
             try:
-                source_id = fidelity.scalar_text(fidelity.source_value(doc, plan.id_column))
+                source_id = _source_id(doc, plan.id_column)
             except fidelity.Invalid:
                 source_id = None
             values, failure = self.evaluate(source, doc)
@@ -240,9 +231,9 @@ class Model:
                 fate.keys = [_key_of(key, values) for key in source.unique]
                 if ordering:
                     fate.order = {c: values[c] for c in ordering}
-            if keep and keep(ord_):
+            if sample is None:
                 kept[ord_] = values
-            elif sample:
+            else:
                 item = (-_spread(ord_), ord_)
                 if len(spread) < 2 * sample:
                     heapq.heappush(spread, item)
@@ -256,7 +247,7 @@ class Model:
         self._unique_keys(source, decided)
         self._remember(source, decided)
         kept = {o: v for o, v in kept.items() if decided[o].bucket == "migrated"}
-        if sample and not keep:
+        if sample is not None:
             chosen = sorted(kept, key=_spread)[:sample]
             kept = {o: kept[o] for o in chosen}
         for o, values in kept.items():
@@ -348,8 +339,9 @@ class Model:
         return sorted(c for t, c in self._wanted if t == source.target and c != "id")
 
 
-def _source_id(doc: dict, source: mapping.Source) -> str | None:
-    return fidelity.scalar_text(fidelity.source_value(doc, source.id_column))
+def _source_id(doc: dict, id_column: mapping.Column) -> str | None:
+    """The row's id as the source holds it, as text (what the books name the row by)."""
+    return fidelity.scalar_text(fidelity.source_value(doc, id_column))
 
 
 def _reason(col: mapping.Column, value, reason: str) -> str | None:

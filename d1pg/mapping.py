@@ -566,8 +566,9 @@ def _load_file(path: Path) -> Source:
                         "DELETE CASCADE (it is resolved to a fixed point; contract-additions 5.1)")
     source = Source(name, target, columns, unique, merge, table, proposed=proposed, unmapped=tuple(unmapped.items()),
                     loss=loss, path=path, sha256=hashlib.sha256(raw).hexdigest())
+    reads = source.key_reads()
     for key in unmapped:
-        if key in source.key_reads():
+        if key in reads:
             reader.fail(f"unmapped.{key}", "a column reads this key")
     return source
 

@@ -247,14 +247,13 @@ class _Proof:
             self.backup_created_at = fidelity.to_timestamp(created[0] if created else None)
         except fidelity.Invalid:
             self.backup_created_at = None
-        self.model = fates.Model(self.backup_created_at, merge_winner)
+        self.model = fates.Model(self.backup_created_at)
         self._merge: dict[str, tuple[dict, dict]] = {}  # merge sources decided, waiting for the other
 
     def check(self, source: mapping.Source, sample: int | None) -> list[Result]:
         """The results of one source table: its row fates, then its value fidelity (the merge
         sources: both once the second of them is decided)."""
-        decided, kept = self.model.table(source, self._staged_rows(source),
-                                         keep=None if sample else (lambda _: True), sample=sample or 0)
+        decided, kept = self.model.table(source, self._staged_rows(source), sample)
         if not source.merge:
             return [self._fates(source, decided), self._fidelity(source, kept, sample, self._compare)]
         self._merge[source.name] = (decided, kept)
@@ -322,9 +321,7 @@ class _Proof:
                 elif tuple(row) != want_refs:
                     want += "; references " + _pairs(refs, want_refs)
                     found += "; references " + _pairs(refs, row)
-                if _new_id(fate) and id_map.get(fate.source_id) != fate.id:
-                    want += f"; id map {fate.source_id} -> {fate.id}"
-                    found += f"; id map {fate.source_id} -> {id_map.get(fate.source_id)}"
+                want, found = _with_id_map(fate, id_map, want, found)
             elif fate.id is not None and fate.id in target and fate.id not in migrated:
                 found += f"; target row {fate.id}"
             if want != found:
@@ -367,9 +364,7 @@ class _Proof:
                     found = "merged"
                 if fate.bucket == "migrated":
                     ids[fate.user_id] = fate.id
-                    if _new_id(fate) and id_map.get(fate.source_id) != fate.id:
-                        want += f"; id map {fate.source_id} -> {fate.id}"
-                        found += f"; id map {fate.source_id} -> {id_map.get(fate.source_id)}"
+                    want, found = _with_id_map(fate, id_map, want, found)
                 if want != found:
                     out.append(_disagreement(source.name, fate, want, found))
             out += self._unexplained(source.name, decided, logged)
@@ -483,7 +478,7 @@ def _fate_text(fate: fates.Fate) -> str:
         return "rejected stage" if fate.reason is None else f"rejected {fate.reason} at {fate.column}"
     if fate.bucket == "orphaned":
         return f"orphaned at {fate.column}"
-    return fate.bucket + (f", nulled {', '.join(sorted(fate.nulled))}" if fate.nulled else "")
+    return fate.bucket + _nulled_text(fate.nulled)
 
 
 def _logged_text(ord_: int, rejects: dict, skipped: dict, nulled: dict) -> str:
@@ -493,14 +488,20 @@ def _logged_text(ord_: int, rejects: dict, skipped: dict, nulled: dict) -> str:
         parts.append(f"rejected {rejects[ord_]}")
     if ord_ in skipped:
         parts.append(f"orphaned at {skipped[ord_]}")
-    if parts:
-        return " and ".join(parts) + (f", nulled {', '.join(sorted(nulled[ord_]))}" if ord_ in nulled else "")
-    return "migrated" + (f", nulled {', '.join(sorted(nulled[ord_]))}" if ord_ in nulled else "")
+    return (" and ".join(parts) or "migrated") + _nulled_text(nulled.get(ord_, ()))
 
 
-def _new_id(fate: fates.Fate) -> bool:
-    """Whether the row's id is not a UUID, so migration.id_map holds it (§3)."""
-    return bool(fate.source_id) and not fidelity.UUID_TEXT.fullmatch(fate.source_id)
+def _nulled_text(columns) -> str:
+    return f", nulled {', '.join(sorted(columns))}" if columns else ""
+
+
+def _with_id_map(fate: fates.Fate, id_map: dict, want: str, found: str) -> tuple[str, str]:
+    """A migrated row whose id is not a UUID is in migration.id_map with its new id (§3); when it is
+    not, both texts say which entry."""
+    if not fate.source_id or fidelity.UUID_TEXT.fullmatch(fate.source_id) or id_map.get(fate.source_id) == fate.id:
+        return want, found
+    return (f"{want}; id map {fate.source_id} -> {fate.id}",
+            f"{found}; id map {fate.source_id} -> {id_map.get(fate.source_id)}")
 
 
 def _pairs(names: list[str], values) -> str:
