@@ -160,7 +160,11 @@ VALIDATE_HELP = {
 
 @task(help=VALIDATE_HELP)
 def validate(c, full=False, sample=1000, run=None, database_url=None, target_schema=None, progress=True):
-    """Prove the last transform: accounting, counts, foreign keys, unique keys, value fidelity.
+    """Prove the last transform: accounting, counts, foreign keys, unique keys, every row's fate, value fidelity.
+
+    Every staged row's fate (bucket, reason, column, nulled references, target row, id map entry) is
+    decided again from staging and the declarations and compared with the books and the target;
+    value fidelity compares a sample's values (--full: every row's).
 
     Exit code 0: every check passed; 1: a check found offending rows; 2: bad usage or input
     (e.g. nothing transformed yet); 3: the database failed. Results are in migration.checks and
